@@ -1,0 +1,30 @@
+//! nanots: an embedded time-series store.
+//!
+//! Frames (opaque bytes with a timestamp) live in one preallocated, memory-mapped file of
+//! fixed-size blocks, with a SQLite catalog beside it; numeric streams and the TQL query
+//! language sit on top. See `README.md` for a tour and `DESIGN.md` for the layouts and
+//! protocols.
+
+pub mod error;
+pub mod format;
+pub mod series;
+
+mod catalog;
+mod create;
+mod directory;
+mod iterator;
+mod pins;
+mod reader;
+mod recovery;
+mod shared;
+mod storage;
+mod writer;
+
+pub use create::{AllocateOptions, allocate, allocate_growable, allocate_with, free_blocks};
+pub use error::{Error, Result};
+pub use format::block::Key;
+pub use iterator::{Frame, FrameIterator, OwnedFrame};
+pub use reader::{ContiguousSegment, FileInfo, Reader, StreamSummary};
+pub use recovery::RecoveryReport;
+pub use storage::FilePaths;
+pub use writer::{Durability, SyncObserver, WriteContext, Writer, WriterOptions};

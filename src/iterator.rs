@@ -1,0 +1,496 @@
+//! Reading frames: a bidirectional, seekable iterator over one stream. Seeks are two binary
+//! searches in memory (block, then index entry). Every frame is copied out of the mapping and
+//! then validated (placement, checksum with the block's generation, generation unchanged after
+//! the copy), so a block reused under the reader is detected instead of returned.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use crate::directory::{BlockRef, StreamDir};
+use crate::error::{Error, Result};
+use crate::format::block::{ENTRY_SIZE, IndexEntry, Key, entry_offset, max_entries};
+use crate::shared::SharedFile;
+
+/// A frame, borrowed from the iterator that read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Frame<'a> {
+    pub data: &'a [u8],
+    pub timestamp: i64,
+    pub secondary_key: u64,
+    pub flags: u32,
+    /// The per-stream sequence number of the block holding the frame.
+    pub block_sequence: u64,
+    /// The metadata of the write context (segment) that wrote the frame.
+    pub metadata: &'a str,
+}
+
+impl Frame<'_> {
+    pub fn key(&self) -> Key {
+        Key::new(self.timestamp, self.secondary_key)
+    }
+
+    pub fn to_owned(&self) -> OwnedFrame {
+        OwnedFrame {
+            data: self.data.to_vec(),
+            timestamp: self.timestamp,
+            secondary_key: self.secondary_key,
+            flags: self.flags,
+            block_sequence: self.block_sequence,
+            metadata: self.metadata.to_string(),
+        }
+    }
+}
+
+/// A frame that owns its bytes, as yielded by the `Iterator` implementation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedFrame {
+    pub data: Vec<u8>,
+    pub timestamp: i64,
+    pub secondary_key: u64,
+    pub flags: u32,
+    pub block_sequence: u64,
+    pub metadata: String,
+}
+
+/// Raw, bounds-checked access to one block of the mapping.
+pub(crate) struct BlockAccess<'a> {
+    shared: &'a SharedFile,
+    base: *mut u8,
+}
+
+impl<'a> BlockAccess<'a> {
+    pub fn new(shared: &'a SharedFile, index: u64) -> Option<BlockAccess<'a>> {
+        shared.storage.block_ptr(index).map(|base| BlockAccess { shared, base })
+    }
+
+    /// Published frames, capped by what a block can hold whatever the word says.
+    pub fn count(&self) -> usize {
+        let published = self.shared.storage.commit_count(self.base).load(Ordering::Acquire) as usize;
+        published.min(max_entries(self.shared.storage.block_size()))
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.shared.storage.generation_word(self.base).load(Ordering::Acquire)
+    }
+
+    /// Index entry `index`; callers keep `index < count()`.
+    pub fn entry(&self, index: usize) -> IndexEntry {
+        let mut bytes = [0u8; ENTRY_SIZE];
+        // SAFETY: index < max_entries, so the entry lies inside the block, which lies inside
+        // the mapping. The bytes are copied, never referenced: a writer in another process may
+        // rewrite a reused block at any time, and the copy is validated before use.
+        unsafe {
+            std::ptr::copy_nonoverlapping(self.base.add(entry_offset(index)), bytes.as_mut_ptr(), ENTRY_SIZE);
+        }
+        IndexEntry::decode(&bytes)
+    }
+
+    /// First entry in `0..count` whose key is >= `key`.
+    pub fn lower_bound(&self, key: Key, count: usize) -> usize {
+        let (mut lo, mut hi) = (0, count);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.entry(mid).key < key {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    /// Copies frame `index` into `buf` and validates it; `None` if it is not a frame of
+    /// `generation` (torn, corrupt, or the block was reused).
+    pub fn copy_frame(&self, index: usize, generation: u64, buf: &mut Vec<u8>) -> Option<IndexEntry> {
+        let block_size = self.shared.storage.block_size() as usize;
+        let entry = self.entry(index);
+        let offset = entry.offset as usize;
+        let end = offset.checked_add(entry.length as usize)?;
+        if end > block_size || offset < entry_offset(index + 1) {
+            return None;
+        }
+        buf.clear();
+        buf.reserve(entry.length as usize);
+        // SAFETY: [offset, end) lies inside the block (checked above); `buf` has room for
+        // `length` bytes (reserved above) and does not overlap the mapping. Copied, not
+        // referenced, for the reason given in `entry`.
+        unsafe {
+            std::ptr::copy_nonoverlapping(self.base.add(offset), buf.as_mut_ptr(), entry.length as usize);
+            buf.set_len(entry.length as usize);
+        }
+        if entry.expected_checksum(generation, buf) != entry.checksum || self.generation() != generation {
+            return None;
+        }
+        Some(entry)
+    }
+
+    /// First and last keys of the published frames, read without validation (for listings).
+    pub fn extent(&self) -> Option<(Key, Key)> {
+        let count = self.count();
+        (count > 0).then(|| (self.entry(0).key, self.entry(count - 1).key))
+    }
+}
+
+/// Where a navigation that finds nothing leaves the iterator: the next `next()` looks at or
+/// after `resume`, the next `prev()` before it.
+#[derive(Debug, Clone, Copy)]
+struct Position {
+    block: usize,
+    entry: usize,
+}
+
+#[derive(Debug, Clone)]
+struct Current {
+    key: Key,
+    flags: u32,
+    block_sequence: u64,
+    metadata: Arc<str>,
+}
+
+/// How many times a navigation re-reads the catalog after finding a block gone before it
+/// calls the data corrupt.
+const MAX_RETRIES: usize = 4;
+
+enum Step {
+    Found,
+    NotFound,
+    /// A block was reused or freed under us: reload the directory and retry by key.
+    Gone,
+}
+
+/// A bidirectional iterator over one stream, positioned on a frame or invalid.
+///
+/// It follows the stream live: frames appended after it was created are visible, also in
+/// blocks it already visited, and `next()` after running off the end picks up new frames.
+pub struct FrameIterator {
+    shared: Arc<SharedFile>,
+    tag: String,
+    stream: Option<Arc<StreamDir>>,
+    pinned: Option<u64>,
+    position: Option<Position>,
+    current: Option<Current>,
+    resume: Key,
+    buf: Vec<u8>,
+}
+
+impl FrameIterator {
+    pub(crate) fn new(shared: Arc<SharedFile>, tag: &str) -> Result<FrameIterator> {
+        let mut it = FrameIterator {
+            shared,
+            tag: tag.to_string(),
+            stream: None,
+            pinned: None,
+            position: None,
+            current: None,
+            resume: Key::MIN,
+            buf: Vec::new(),
+        };
+        it.reset()?;
+        Ok(it)
+    }
+
+    pub fn valid(&self) -> bool {
+        self.current.is_some()
+    }
+
+    /// The frame the iterator is on.
+    pub fn frame(&self) -> Option<Frame<'_>> {
+        self.current.as_ref().map(|c| Frame {
+            data: &self.buf,
+            timestamp: c.key.timestamp,
+            secondary_key: c.key.secondary_key,
+            flags: c.flags,
+            block_sequence: c.block_sequence,
+            metadata: &c.metadata,
+        })
+    }
+
+    /// Moves to the first frame.
+    pub fn reset(&mut self) -> Result<bool> {
+        self.seek_at_or_after(Key::MIN)
+    }
+
+    /// Moves to the first frame with timestamp >= `timestamp`.
+    pub fn find(&mut self, timestamp: i64) -> Result<bool> {
+        self.seek_at_or_after(Key::new(timestamp, 0))
+    }
+
+    /// Moves to the first frame with key >= `(timestamp, secondary_key)`.
+    pub fn find_key(&mut self, timestamp: i64, secondary_key: u64) -> Result<bool> {
+        self.seek_at_or_after(Key::new(timestamp, secondary_key))
+    }
+
+    /// Moves to the last frame.
+    pub fn seek_end(&mut self) -> Result<bool> {
+        self.seek_before(None)
+    }
+
+    /// Moves to the following frame. When the iterator is invalid after running off the end,
+    /// this looks again for frames written since.
+    pub fn next(&mut self) -> Result<bool> {
+        let (Some(position), Some(current)) = (self.position, self.current.as_ref()) else {
+            return self.seek_at_or_after(self.resume);
+        };
+        let key = current.key;
+        match self.step_forward(position)? {
+            Step::Found => Ok(true),
+            Step::Gone => self.seek_after(key),
+            Step::NotFound => {
+                // Past the last block we know: the stream may have moved on to a new block.
+                if self.directory_moved()? {
+                    return self.seek_after(key);
+                }
+                self.invalidate(successor(key).unwrap_or(Key::MAX));
+                Ok(false)
+            }
+        }
+    }
+
+    /// Moves to the preceding frame.
+    pub fn prev(&mut self) -> Result<bool> {
+        let (Some(position), Some(current)) = (self.position, self.current.as_ref()) else {
+            return self.seek_before(Some(self.resume));
+        };
+        let key = current.key;
+        if position.entry > 0 {
+            match self.load(position.block, position.entry - 1) {
+                Step::Found => return Ok(true),
+                Step::NotFound | Step::Gone => {}
+            }
+        }
+        let found = self.seek_before(Some(key))?;
+        if !found {
+            self.invalidate(Key::MIN);
+        }
+        Ok(found)
+    }
+
+    fn step_forward(&mut self, position: Position) -> Result<Step> {
+        let Some(stream) = self.stream.clone() else {
+            return Ok(Step::NotFound);
+        };
+        let Some(block) = stream.blocks.get(position.block) else {
+            return Ok(Step::Gone);
+        };
+        let Some(access) = BlockAccess::new(&self.shared, block.index) else {
+            return Ok(Step::Gone);
+        };
+        if position.entry + 1 < access.count() {
+            return Ok(self.load(position.block, position.entry + 1));
+        }
+        for next_block in position.block + 1..stream.blocks.len() {
+            match self.load(next_block, 0) {
+                Step::NotFound => continue,
+                other => return Ok(other),
+            }
+        }
+        Ok(Step::NotFound)
+    }
+
+    fn seek_after(&mut self, key: Key) -> Result<bool> {
+        match successor(key) {
+            Some(next) => self.seek_at_or_after(next),
+            None => {
+                self.invalidate(Key::MAX);
+                Ok(false)
+            }
+        }
+    }
+
+    fn seek_at_or_after(&mut self, key: Key) -> Result<bool> {
+        for attempt in 0..MAX_RETRIES {
+            let Some(stream) = self.refresh(attempt > 0)? else {
+                self.invalidate(key);
+                return Ok(false);
+            };
+            // Finished blocks entirely below the key are skipped; an open block's extent is
+            // unknown, so it is always searched.
+            let first = stream.blocks.partition_point(|b| !b.open && b.last.is_some_and(|l| l < key));
+            let mut outcome = Step::NotFound;
+            for block in first..stream.blocks.len() {
+                let index = stream.blocks[block].index;
+                let Some(access) = BlockAccess::new(&self.shared, index) else {
+                    outcome = Step::Gone;
+                    break;
+                };
+                let entry = access.lower_bound(key, access.count());
+                outcome = self.load(block, entry);
+                if !matches!(outcome, Step::NotFound) {
+                    break;
+                }
+            }
+            match outcome {
+                Step::Found => return Ok(true),
+                Step::NotFound => {
+                    self.invalidate(key);
+                    return Ok(false);
+                }
+                Step::Gone => continue,
+            }
+        }
+        Err(self.unreadable())
+    }
+
+    /// Moves to the last frame with a key below `limit` (or the very last frame).
+    fn seek_before(&mut self, limit: Option<Key>) -> Result<bool> {
+        for attempt in 0..MAX_RETRIES {
+            let Some(stream) = self.refresh(attempt > 0)? else {
+                self.invalidate(Key::MIN);
+                return Ok(false);
+            };
+            let mut block = match limit {
+                None => stream.blocks.len(),
+                Some(limit) => {
+                    let below = stream.blocks.partition_point(|b| b.first.is_some_and(|f| f < limit));
+                    (below + 1).min(stream.blocks.len())
+                }
+            };
+            let mut outcome = Step::NotFound;
+            while block > 0 {
+                block -= 1;
+                let Some(access) = BlockAccess::new(&self.shared, stream.blocks[block].index) else {
+                    outcome = Step::Gone;
+                    break;
+                };
+                let count = access.count();
+                let end = limit.map_or(count, |l| access.lower_bound(l, count));
+                if end == 0 {
+                    continue;
+                }
+                outcome = self.load(block, end - 1);
+                if !matches!(outcome, Step::NotFound) {
+                    break;
+                }
+            }
+            match outcome {
+                Step::Found => return Ok(true),
+                Step::NotFound => {
+                    self.invalidate(Key::MIN);
+                    return Ok(false);
+                }
+                Step::Gone => continue,
+            }
+        }
+        Err(self.unreadable())
+    }
+
+    /// Pins the block, copies and validates frame `entry` of it, and positions there.
+    fn load(&mut self, block: usize, entry: usize) -> Step {
+        let Some(stream) = self.stream.clone() else {
+            return Step::NotFound;
+        };
+        let Some(block_ref) = stream.blocks.get(block) else {
+            return Step::NotFound;
+        };
+        if !self.pin(block_ref) {
+            return Step::Gone;
+        }
+        let Some(access) = BlockAccess::new(&self.shared, block_ref.index) else {
+            return Step::Gone;
+        };
+        if entry >= access.count() {
+            return Step::NotFound;
+        }
+        let Some(index_entry) = access.copy_frame(entry, block_ref.generation, &mut self.buf) else {
+            self.current = None;
+            return Step::Gone;
+        };
+        self.position = Some(Position { block, entry });
+        self.current = Some(Current {
+            key: index_entry.key,
+            flags: index_entry.flags,
+            block_sequence: block_ref.seq,
+            metadata: block_ref.metadata.clone(),
+        });
+        Step::Found
+    }
+
+    /// Holds a pin on `block` (and only on it) so the writer in this process will not reuse
+    /// it while the iterator stands there. `false` if the block has been reused.
+    fn pin(&mut self, block: &BlockRef) -> bool {
+        if self.pinned != Some(block.index) {
+            self.unpin();
+            if !self.shared.pins.pin(block.index) {
+                return false;
+            }
+            self.pinned = Some(block.index);
+        }
+        BlockAccess::new(&self.shared, block.index).is_some_and(|a| a.generation() == block.generation)
+    }
+
+    fn unpin(&mut self) {
+        if let Some(index) = self.pinned.take() {
+            self.shared.pins.unpin(index);
+        }
+    }
+
+    fn invalidate(&mut self, resume: Key) {
+        self.position = None;
+        self.current = None;
+        self.resume = resume;
+        self.unpin();
+    }
+
+    fn refresh(&mut self, force: bool) -> Result<Option<Arc<StreamDir>>> {
+        let directory = if force {
+            self.shared.reload_directory(true)?
+        } else {
+            self.shared.directory()?
+        };
+        self.stream = directory.stream(&self.tag).cloned();
+        Ok(self.stream.clone())
+    }
+
+    fn directory_moved(&self) -> Result<bool> {
+        let latest = self.shared.directory()?;
+        let now = latest.stream(&self.tag);
+        Ok(match (&self.stream, now) {
+            (Some(a), Some(b)) => !Arc::ptr_eq(a, b),
+            (None, None) => false,
+            _ => true,
+        })
+    }
+
+    fn unreadable(&mut self) -> Error {
+        self.invalidate(self.resume);
+        Error::corrupt(format!(
+            "stream '{}': a frame failed validation again after re-reading the catalog",
+            self.tag
+        ))
+    }
+}
+
+fn successor(key: Key) -> Option<Key> {
+    if key.secondary_key < u64::MAX {
+        Some(Key::new(key.timestamp, key.secondary_key + 1))
+    } else if key.timestamp < i64::MAX {
+        Some(Key::new(key.timestamp + 1, 0))
+    } else {
+        None
+    }
+}
+
+impl Drop for FrameIterator {
+    fn drop(&mut self) {
+        self.unpin();
+    }
+}
+
+impl Iterator for FrameIterator {
+    type Item = Result<OwnedFrame>;
+
+    /// Yields the current frame, then advances. Returns `None` at the end of the stream; a
+    /// later call yields frames written since.
+    fn next(&mut self) -> Option<Result<OwnedFrame>> {
+        if !self.valid()
+            && let Err(e) = FrameIterator::next(self)
+        {
+            return Some(Err(e));
+        }
+        let frame = self.frame()?.to_owned();
+        if let Err(e) = FrameIterator::next(self) {
+            return Some(Err(e));
+        }
+        Some(Ok(frame))
+    }
+}

@@ -1,0 +1,3 @@
+//! Numeric streams on top of frames.
+
+pub mod types;
