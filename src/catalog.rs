@@ -65,7 +65,9 @@ impl BlockState {
             0 => Ok(BlockState::Free),
             1 => Ok(BlockState::Open),
             2 => Ok(BlockState::Finished),
-            other => Err(Error::corrupt(format!("catalog: unknown block state {other}"))),
+            other => Err(Error::corrupt(format!(
+                "catalog: unknown block state {other}"
+            ))),
         }
     }
 }
@@ -156,7 +158,10 @@ impl Catalog {
             ("catalog_version", 1),
             ("block_size", block_size as i64),
         ] {
-            tx.execute("INSERT INTO meta(key, value) VALUES(?1, ?2)", params![key, value])?;
+            tx.execute(
+                "INSERT INTO meta(key, value) VALUES(?1, ?2)",
+                params![key, value],
+            )?;
         }
         {
             let mut insert = tx.prepare("INSERT INTO blocks(idx) VALUES(?1)")?;
@@ -173,7 +178,10 @@ impl Catalog {
         if !path.exists() {
             return Err(Error::CantOpen {
                 path: path.to_path_buf(),
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "catalog file is missing"),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "catalog file is missing",
+                ),
             });
         }
         let flags = if writable {
@@ -186,13 +194,19 @@ impl Catalog {
         catalog.configure()?;
         let version = catalog.schema_version()?;
         if version > MIGRATIONS.len() as i64 {
-            return Err(Error::BadVersion { found: version as u32, supported: MIGRATIONS.len() as u32 });
+            return Err(Error::BadVersion {
+                found: version as u32,
+                supported: MIGRATIONS.len() as u32,
+            });
         }
         if writable && version < MIGRATIONS.len() as i64 {
             let tx = catalog.conn.transaction()?;
             for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
                 tx.execute_batch(sql)?;
-                tx.execute("UPDATE meta SET value = ?1 WHERE key = 'schema_version'", [i as i64 + 1])?;
+                tx.execute(
+                    "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
+                    [i as i64 + 1],
+                )?;
             }
             tx.commit()?;
         }
@@ -203,9 +217,13 @@ impl Catalog {
         self.conn.busy_timeout(Duration::from_secs(5))?;
         // WAL lets readers in any process read while the writer commits; FULL makes every
         // block transition durable before the block is written.
-        let mode: String = self.conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        let mode: String = self
+            .conn
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") && !self.conn.is_readonly(rusqlite::MAIN_DB)? {
-            return Err(Error::Schema(format!("could not switch the catalog to WAL (got {mode})")));
+            return Err(Error::Schema(format!(
+                "could not switch the catalog to WAL (got {mode})"
+            )));
         }
         self.conn.execute_batch("PRAGMA synchronous=FULL;")?;
         Ok(())
@@ -222,7 +240,9 @@ impl Catalog {
             .optional()
             .map_err(|e| Error::Schema(format!("not a SQLite database nanots can read: {e}")))?;
         if has_meta.is_none() {
-            return Err(Error::Schema("the catalog has no meta table: it is not a nanots catalog".into()));
+            return Err(Error::Schema(
+                "the catalog has no meta table: it is not a nanots catalog".into(),
+            ));
         }
         self.meta("schema_version")?
             .ok_or_else(|| Error::Schema("the catalog records no schema version".into()))
@@ -236,8 +256,10 @@ impl Catalog {
     }
 
     pub fn set_meta(&self, key: &str, value: i64) -> Result<()> {
-        self.conn
-            .execute("INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)", params![key, value])?;
+        self.conn.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)",
+            params![key, value],
+        )?;
         Ok(())
     }
 
@@ -255,7 +277,9 @@ impl Catalog {
     }
 
     fn write_tx(&mut self) -> Result<rusqlite::Transaction<'_>> {
-        Ok(self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
+        Ok(self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?)
     }
 
     pub fn stream(&self, tag: &str) -> Result<Option<StreamRow>> {
@@ -302,17 +326,28 @@ impl Catalog {
             .conn
             .prepare_cached("SELECT idx FROM blocks WHERE state = 0 ORDER BY idx LIMIT ?1")?;
         let rows = stmt.query_map([limit as i64], |r| r.get::<_, i64>(0))?;
-        Ok(rows.map(|r| r.map(|v| v as u64)).collect::<rusqlite::Result<_>>()?)
+        Ok(rows
+            .map(|r| r.map(|v| v as u64))
+            .collect::<rusqlite::Result<_>>()?)
     }
 
     /// Finished blocks of every stream, the earliest written first: reclaim candidates.
     pub fn oldest_finished_blocks(&self, limit: usize) -> Result<Vec<BlockRow>> {
-        self.select_blocks("WHERE state = 2 ORDER BY generation LIMIT ?1", [limit as i64])
+        self.select_blocks(
+            "WHERE state = 2 ORDER BY generation LIMIT ?1",
+            [limit as i64],
+        )
     }
 
     /// Claims block `index` for a segment: records the new use with a fresh generation. The
     /// block must be free, or finished when `reclaim` is set.
-    pub fn claim_block(&mut self, index: u64, reclaim: bool, stream_id: u64, segment_id: u64) -> Result<ClaimedBlock> {
+    pub fn claim_block(
+        &mut self,
+        index: u64,
+        reclaim: bool,
+        stream_id: u64,
+        segment_id: u64,
+    ) -> Result<ClaimedBlock> {
         let tx = self.write_tx()?;
         let generation: i64 = tx.query_row(
             "UPDATE meta SET value = value + 1 WHERE key = 'next_generation' RETURNING value - 1",
@@ -324,7 +359,11 @@ impl Catalog {
             [stream_id as i64],
             |r| r.get(0),
         )?;
-        let allowed = if reclaim { BlockState::Finished } else { BlockState::Free };
+        let allowed = if reclaim {
+            BlockState::Finished
+        } else {
+            BlockState::Free
+        };
         let changed = tx.execute(
             "UPDATE blocks SET state = 1, generation = ?2, stream_id = ?3, segment_id = ?4, seq = ?5,
                 first_ts = NULL, first_sk = NULL, last_ts = NULL, last_sk = NULL, frames = 0, bytes = 0
@@ -332,15 +371,29 @@ impl Catalog {
             params![index as i64, generation, stream_id as i64, segment_id as i64, seq, allowed.to_sql()],
         )?;
         if changed != 1 {
-            return Err(Error::corrupt(format!("catalog: block {index} was not available to claim")));
+            return Err(Error::corrupt(format!(
+                "catalog: block {index} was not available to claim"
+            )));
         }
         let version = Self::bump_version(&tx)?;
         tx.commit()?;
-        Ok(ClaimedBlock { index, generation: generation as u64, seq: seq as u64, version })
+        Ok(ClaimedBlock {
+            index,
+            generation: generation as u64,
+            seq: seq as u64,
+            version,
+        })
     }
 
     /// Records a finished block and its stream's last key.
-    pub fn finish_block(&mut self, index: u64, first: Key, last: Key, frames: u64, bytes: u64) -> Result<u64> {
+    pub fn finish_block(
+        &mut self,
+        index: u64,
+        first: Key,
+        last: Key,
+        frames: u64,
+        bytes: u64,
+    ) -> Result<u64> {
         let tx = self.write_tx()?;
         let stream_id: i64 = tx.query_row(
             "UPDATE blocks SET state = 2, first_ts = ?2, first_sk = ?3, last_ts = ?4, last_sk = ?5, frames = ?6, bytes = ?7
@@ -364,9 +417,11 @@ impl Catalog {
 
     fn raise_last_key(tx: &rusqlite::Transaction<'_>, stream_id: u64, last: Key) -> Result<()> {
         let current: Option<(Option<i64>, Option<i64>)> = tx
-            .query_row("SELECT last_ts, last_sk FROM streams WHERE id = ?1", [stream_id as i64], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT last_ts, last_sk FROM streams WHERE id = ?1",
+                [stream_id as i64],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?;
         let known = current.and_then(|(ts, sk)| key_from(ts, sk));
         if known.is_none_or(|k| k < last) {
@@ -395,7 +450,12 @@ impl Catalog {
     }
 
     /// Finished blocks of `stream_id` lying entirely inside `[start, end]` (timestamps).
-    pub fn finished_blocks_within(&self, stream_id: u64, start: i64, end: i64) -> Result<Vec<BlockRow>> {
+    pub fn finished_blocks_within(
+        &self,
+        stream_id: u64,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<BlockRow>> {
         self.select_blocks(
             "WHERE state = 2 AND stream_id = ?1 AND first_ts >= ?2 AND last_ts <= ?3 ORDER BY seq",
             params![stream_id as i64, start, end],
@@ -418,7 +478,9 @@ impl Catalog {
 
     /// Removes rows for blocks at or past `count` (a growth the data file never recorded).
     pub fn drop_blocks_from(&mut self, count: u64) -> Result<usize> {
-        Ok(self.conn.execute("DELETE FROM blocks WHERE idx >= ?1", [count as i64])?)
+        Ok(self
+            .conn
+            .execute("DELETE FROM blocks WHERE idx >= ?1", [count as i64])?)
     }
 
     pub fn all_blocks(&self) -> Result<Vec<BlockRow>> {
@@ -426,14 +488,21 @@ impl Catalog {
     }
 
     pub fn block_count_rows(&self) -> Result<u64> {
-        Ok(self.conn.query_row("SELECT COUNT(*) FROM blocks", [], |r| r.get::<_, i64>(0))? as u64)
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM blocks", [], |r| r.get::<_, i64>(0))?
+            as u64)
     }
 
     fn select_blocks(&self, tail: &str, params: impl rusqlite::Params) -> Result<Vec<BlockRow>> {
         Self::select_blocks_on(&self.conn, tail, params)
     }
 
-    fn select_blocks_on(conn: &Connection, tail: &str, params: impl rusqlite::Params) -> Result<Vec<BlockRow>> {
+    fn select_blocks_on(
+        conn: &Connection,
+        tail: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<BlockRow>> {
         let sql = format!(
             "SELECT idx, state, generation, stream_id, segment_id, seq, first_ts, first_sk, last_ts, last_sk, frames, bytes FROM blocks {tail}"
         );
@@ -461,30 +530,51 @@ impl Catalog {
     pub fn snapshot(&mut self) -> Result<CatalogSnapshot> {
         let tx = self.conn.transaction()?;
         let version = tx
-            .query_row("SELECT value FROM meta WHERE key = 'catalog_version'", [], |r| r.get::<_, i64>(0))
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'catalog_version'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
             .optional()?
             .unwrap_or(0) as u64;
         let streams = {
-            let mut stmt = tx.prepare_cached("SELECT id, tag, next_seq, last_ts, last_sk FROM streams")?;
-            stmt.query_map([], Self::stream_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?
+            let mut stmt =
+                tx.prepare_cached("SELECT id, tag, next_seq, last_ts, last_sk FROM streams")?;
+            stmt.query_map([], Self::stream_from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?
         };
         let segments = {
             let mut stmt = tx.prepare_cached(
                 "SELECT id, stream_id, metadata FROM segments WHERE id IN (SELECT segment_id FROM blocks WHERE state != 0)",
             )?;
             stmt.query_map([], |r| {
-                Ok(SegmentRow { id: r.get::<_, i64>(0)? as u64, stream_id: r.get::<_, i64>(1)? as u64, metadata: r.get(2)? })
+                Ok(SegmentRow {
+                    id: r.get::<_, i64>(0)? as u64,
+                    stream_id: r.get::<_, i64>(1)? as u64,
+                    metadata: r.get(2)?,
+                })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?
         };
         let blocks = Self::select_blocks_on(&tx, "WHERE state != 0 ORDER BY stream_id, seq", [])?;
-        Ok(CatalogSnapshot { version, streams, segments, blocks })
+        Ok(CatalogSnapshot {
+            version,
+            streams,
+            segments,
+            blocks,
+        })
     }
 
     /// Recovery's repairs of one open block: finished with its true extent, or freed.
-    pub fn settle_open_block(&mut self, index: u64, valid: Option<(Key, Key, u64, u64)>) -> Result<u64> {
+    pub fn settle_open_block(
+        &mut self,
+        index: u64,
+        valid: Option<(Key, Key, u64, u64)>,
+    ) -> Result<u64> {
         match valid {
-            Some((first, last, frames, bytes)) => self.finish_block(index, first, last, frames, bytes),
+            Some((first, last, frames, bytes)) => {
+                self.finish_block(index, first, last, frames, bytes)
+            }
             None => self.release_blocks(&[index]),
         }
     }
@@ -499,7 +589,11 @@ impl Catalog {
     }
 
     pub fn streams(&self) -> Result<Vec<StreamRow>> {
-        let mut stmt = self.conn.prepare_cached("SELECT id, tag, next_seq, last_ts, last_sk FROM streams ORDER BY tag")?;
-        Ok(stmt.query_map([], Self::stream_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?)
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, tag, next_seq, last_ts, last_sk FROM streams ORDER BY tag",
+        )?;
+        Ok(stmt
+            .query_map([], Self::stream_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?)
     }
 }

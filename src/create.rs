@@ -25,11 +25,21 @@ pub struct AllocateOptions {
 
 impl AllocateOptions {
     pub fn fixed(block_size: u64, blocks: u64) -> Self {
-        AllocateOptions { block_size, blocks, growable_cap: None, overwrite: false }
+        AllocateOptions {
+            block_size,
+            blocks,
+            growable_cap: None,
+            overwrite: false,
+        }
     }
 
     pub fn growable(block_size: u64, max_blocks: u64) -> Self {
-        AllocateOptions { block_size, blocks: 1, growable_cap: Some(max_blocks), overwrite: false }
+        AllocateOptions {
+            block_size,
+            blocks: 1,
+            growable_cap: Some(max_blocks),
+            overwrite: false,
+        }
     }
 
     pub fn overwrite(mut self, yes: bool) -> Self {
@@ -54,9 +64,14 @@ pub fn allocate_with(path: impl AsRef<Path>, options: &AllocateOptions) -> Resul
     let paths = FilePaths::new(path.as_ref());
     validate_block_size(options.block_size)?;
     if max_frame_size(options.block_size) == 0 {
-        return Err(Error::InvalidBlockSize { block_size: options.block_size, reason: "too small to hold one frame" });
+        return Err(Error::InvalidBlockSize {
+            block_size: options.block_size,
+            reason: "too small to hold one frame",
+        });
     }
-    let ceiling = GROWABLE_BLOCK_CEILING.min(GROWABLE_BYTE_CEILING / options.block_size).max(1);
+    let ceiling = GROWABLE_BLOCK_CEILING
+        .min(GROWABLE_BYTE_CEILING / options.block_size)
+        .max(1);
     let (initial, max, growable) = match options.growable_cap {
         None => {
             if options.blocks == 0 {
@@ -67,13 +82,18 @@ pub fn allocate_with(path: impl AsRef<Path>, options: &AllocateOptions) -> Resul
         Some(cap) => {
             let max = if cap == 0 { ceiling } else { cap };
             if max > ceiling {
-                return Err(Error::invalid(format!("a growable file may hold at most {ceiling} blocks of this size")));
+                return Err(Error::invalid(format!(
+                    "a growable file may hold at most {ceiling} blocks of this size"
+                )));
             }
             (options.blocks.clamp(1, max), max, true)
         }
     };
     if options.overwrite {
-        for file in [&paths.data, &paths.catalog].into_iter().chain(paths.catalog_side_files().iter()) {
+        for file in [&paths.data, &paths.catalog]
+            .into_iter()
+            .chain(paths.catalog_side_files().iter())
+        {
             match std::fs::remove_file(file) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -120,7 +140,11 @@ pub fn free_blocks(path: impl AsRef<Path>, tag: &str, start: i64, end: i64) -> R
         return Ok(0);
     };
     let candidates = catalog.finished_blocks_within(stream.id, start, end)?;
-    let claimed: Vec<u64> = candidates.iter().map(|b| b.index).filter(|&i| shared.pins.try_claim(i)).collect();
+    let claimed: Vec<u64> = candidates
+        .iter()
+        .map(|b| b.index)
+        .filter(|&i| shared.pins.try_claim(i))
+        .collect();
     if claimed.is_empty() {
         return Ok(0);
     }

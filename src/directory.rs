@@ -55,7 +55,10 @@ impl Directory {
                 generation: row.generation,
                 seq: row.seq,
                 segment_id: row.segment_id,
-                metadata: metadata.get(&row.segment_id).cloned().unwrap_or_else(|| empty.clone()),
+                metadata: metadata
+                    .get(&row.segment_id)
+                    .cloned()
+                    .unwrap_or_else(|| empty.clone()),
                 first: row.first,
                 last: row.last,
                 frames: row.frames,
@@ -69,15 +72,28 @@ impl Directory {
             .map(|s| {
                 let mut blocks = by_stream.remove(&s.id).unwrap_or_default();
                 blocks.sort_by_key(|b| b.seq);
-                (s.tag.clone(), Arc::new(StreamDir { id: s.id, tag: s.tag, blocks }))
+                (
+                    s.tag.clone(),
+                    Arc::new(StreamDir {
+                        id: s.id,
+                        tag: s.tag,
+                        blocks,
+                    }),
+                )
             })
             .collect();
-        Directory { seen_version, streams }
+        Directory {
+            seen_version,
+            streams,
+        }
     }
 
     /// A directory that any catalog version replaces.
     pub fn never_loaded() -> Directory {
-        Directory { seen_version: u64::MAX, streams: HashMap::new() }
+        Directory {
+            seen_version: u64::MAX,
+            streams: HashMap::new(),
+        }
     }
 
     pub fn stream(&self, tag: &str) -> Option<&Arc<StreamDir>> {

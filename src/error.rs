@@ -22,11 +22,18 @@ pub enum Error {
     /// No block is free and none can be reclaimed (or the file reached its cap).
     NoFreeBlocks,
     /// The block size is not a positive multiple of the page size, or is too large.
-    InvalidBlockSize { block_size: u64, reason: &'static str },
+    InvalidBlockSize {
+        block_size: u64,
+        reason: &'static str,
+    },
     /// A stream already has a live write context.
     DuplicateStream(String),
     /// A key `(timestamp, secondary key)` did not strictly increase within its stream.
-    NonMonotonicTimestamp { stream: String, last: (i64, u64), given: (i64, u64) },
+    NonMonotonicTimestamp {
+        stream: String,
+        last: (i64, u64),
+        given: (i64, u64),
+    },
     /// A frame can never fit in one block.
     FrameTooLarge { size: usize, max: usize },
     /// An argument is outside what the call accepts.
@@ -46,7 +53,11 @@ pub enum Error {
     /// No stream with this name or tag exists.
     StreamNotFound(String),
     /// A value of the wrong type for the stream was inserted (TachyonDB E4).
-    WrongValueType { stream: String, expected: &'static str, given: &'static str },
+    WrongValueType {
+        stream: String,
+        expected: &'static str,
+        given: &'static str,
+    },
     /// A TQL selector matched no stream (TachyonDB E3).
     NoMatchingStream(String),
     /// A TQL query has a syntax error (TachyonDB E6); the message shows where.
@@ -127,7 +138,11 @@ impl fmt::Display for Error {
                 f,
                 "stream '{tag}' already has a live write context; drop it before creating another"
             ),
-            Error::NonMonotonicTimestamp { stream, last, given } => write!(
+            Error::NonMonotonicTimestamp {
+                stream,
+                last,
+                given,
+            } => write!(
                 f,
                 "out-of-order key in stream '{stream}': ({}, {}) is not after the last key ({}, {}); keys must strictly increase (nothing was written)",
                 given.0, given.1, last.0, last.1
@@ -158,7 +173,11 @@ impl fmt::Display for Error {
                 path.display()
             ),
             Error::StreamNotFound(name) => write!(f, "no stream named '{name}' exists"),
-            Error::WrongValueType { stream, expected, given } => write!(
+            Error::WrongValueType {
+                stream,
+                expected,
+                given,
+            } => write!(
                 f,
                 "E4: stream '{stream}' holds {expected} values, not {given}"
             ),

@@ -60,17 +60,27 @@ pub(crate) struct BlockAccess<'a> {
 
 impl<'a> BlockAccess<'a> {
     pub fn new(shared: &'a SharedFile, index: u64) -> Option<BlockAccess<'a>> {
-        shared.storage.block_ptr(index).map(|base| BlockAccess { shared, base })
+        shared
+            .storage
+            .block_ptr(index)
+            .map(|base| BlockAccess { shared, base })
     }
 
     /// Published frames, capped by what a block can hold whatever the word says.
     pub fn count(&self) -> usize {
-        let published = self.shared.storage.commit_count(self.base).load(Ordering::Acquire) as usize;
+        let published = self
+            .shared
+            .storage
+            .commit_count(self.base)
+            .load(Ordering::Acquire) as usize;
         published.min(max_entries(self.shared.storage.block_size()))
     }
 
     pub fn generation(&self) -> u64 {
-        self.shared.storage.generation_word(self.base).load(Ordering::Acquire)
+        self.shared
+            .storage
+            .generation_word(self.base)
+            .load(Ordering::Acquire)
     }
 
     /// Index entry `index`; callers keep `index < count()`.
@@ -80,7 +90,11 @@ impl<'a> BlockAccess<'a> {
         // the mapping. The bytes are copied, never referenced: a writer in another process may
         // rewrite a reused block at any time, and the copy is validated before use.
         unsafe {
-            std::ptr::copy_nonoverlapping(self.base.add(entry_offset(index)), bytes.as_mut_ptr(), ENTRY_SIZE);
+            std::ptr::copy_nonoverlapping(
+                self.base.add(entry_offset(index)),
+                bytes.as_mut_ptr(),
+                ENTRY_SIZE,
+            );
         }
         IndexEntry::decode(&bytes)
     }
@@ -101,7 +115,12 @@ impl<'a> BlockAccess<'a> {
 
     /// Copies frame `index` into `buf` and validates it; `None` if it is not a frame of
     /// `generation` (torn, corrupt, or the block was reused).
-    pub fn copy_frame(&self, index: usize, generation: u64, buf: &mut Vec<u8>) -> Option<IndexEntry> {
+    pub fn copy_frame(
+        &self,
+        index: usize,
+        generation: u64,
+        buf: &mut Vec<u8>,
+    ) -> Option<IndexEntry> {
         let block_size = self.shared.storage.block_size() as usize;
         let entry = self.entry(index);
         let offset = entry.offset as usize;
@@ -115,10 +134,16 @@ impl<'a> BlockAccess<'a> {
         // `length` bytes (reserved above) and does not overlap the mapping. Copied, not
         // referenced, for the reason given in `entry`.
         unsafe {
-            std::ptr::copy_nonoverlapping(self.base.add(offset), buf.as_mut_ptr(), entry.length as usize);
+            std::ptr::copy_nonoverlapping(
+                self.base.add(offset),
+                buf.as_mut_ptr(),
+                entry.length as usize,
+            );
             buf.set_len(entry.length as usize);
         }
-        if entry.expected_checksum(generation, buf) != entry.checksum || self.generation() != generation {
+        if entry.expected_checksum(generation, buf) != entry.checksum
+            || self.generation() != generation
+        {
             return None;
         }
         Some(entry)
@@ -169,7 +194,8 @@ pub struct FrameIterator {
     pinned: Option<u64>,
     position: Option<Position>,
     current: Option<Current>,
-    resume: Key,
+    /// Where `next()` looks when the iterator is invalid; `None` once past the largest key.
+    resume: Option<Key>,
     buf: Vec<u8>,
 }
 
@@ -182,7 +208,7 @@ impl FrameIterator {
             pinned: None,
             position: None,
             current: None,
-            resume: Key::MIN,
+            resume: Some(Key::MIN),
             buf: Vec::new(),
         };
         it.reset()?;
@@ -229,7 +255,10 @@ impl FrameIterator {
     /// this looks again for frames written since.
     pub fn next(&mut self) -> Result<bool> {
         let (Some(position), Some(current)) = (self.position, self.current.as_ref()) else {
-            return self.seek_at_or_after(self.resume);
+            return match self.resume {
+                Some(resume) => self.seek_at_or_after(resume),
+                None => Ok(false),
+            };
         };
         let key = current.key;
         match self.step_forward(position)? {
@@ -240,7 +269,7 @@ impl FrameIterator {
                 if self.directory_moved()? {
                     return self.seek_after(key);
                 }
-                self.invalidate(successor(key).unwrap_or(Key::MAX));
+                self.invalidate(successor(key));
                 Ok(false)
             }
         }
@@ -249,7 +278,7 @@ impl FrameIterator {
     /// Moves to the preceding frame.
     pub fn prev(&mut self) -> Result<bool> {
         let (Some(position), Some(current)) = (self.position, self.current.as_ref()) else {
-            return self.seek_before(Some(self.resume));
+            return self.seek_before(self.resume);
         };
         let key = current.key;
         if position.entry > 0 {
@@ -260,7 +289,7 @@ impl FrameIterator {
         }
         let found = self.seek_before(Some(key))?;
         if !found {
-            self.invalidate(Key::MIN);
+            self.invalidate(Some(Key::MIN));
         }
         Ok(found)
     }
@@ -291,7 +320,7 @@ impl FrameIterator {
         match successor(key) {
             Some(next) => self.seek_at_or_after(next),
             None => {
-                self.invalidate(Key::MAX);
+                self.invalidate(None);
                 Ok(false)
             }
         }
@@ -300,12 +329,14 @@ impl FrameIterator {
     fn seek_at_or_after(&mut self, key: Key) -> Result<bool> {
         for attempt in 0..MAX_RETRIES {
             let Some(stream) = self.refresh(attempt > 0)? else {
-                self.invalidate(key);
+                self.invalidate(Some(key));
                 return Ok(false);
             };
             // Finished blocks entirely below the key are skipped; an open block's extent is
             // unknown, so it is always searched.
-            let first = stream.blocks.partition_point(|b| !b.open && b.last.is_some_and(|l| l < key));
+            let first = stream
+                .blocks
+                .partition_point(|b| !b.open && b.last.is_some_and(|l| l < key));
             let mut outcome = Step::NotFound;
             for block in first..stream.blocks.len() {
                 let index = stream.blocks[block].index;
@@ -322,7 +353,7 @@ impl FrameIterator {
             match outcome {
                 Step::Found => return Ok(true),
                 Step::NotFound => {
-                    self.invalidate(key);
+                    self.invalidate(Some(key));
                     return Ok(false);
                 }
                 Step::Gone => continue,
@@ -335,20 +366,23 @@ impl FrameIterator {
     fn seek_before(&mut self, limit: Option<Key>) -> Result<bool> {
         for attempt in 0..MAX_RETRIES {
             let Some(stream) = self.refresh(attempt > 0)? else {
-                self.invalidate(Key::MIN);
+                self.invalidate(Some(Key::MIN));
                 return Ok(false);
             };
             let mut block = match limit {
                 None => stream.blocks.len(),
                 Some(limit) => {
-                    let below = stream.blocks.partition_point(|b| b.first.is_some_and(|f| f < limit));
+                    let below = stream
+                        .blocks
+                        .partition_point(|b| b.first.is_some_and(|f| f < limit));
                     (below + 1).min(stream.blocks.len())
                 }
             };
             let mut outcome = Step::NotFound;
             while block > 0 {
                 block -= 1;
-                let Some(access) = BlockAccess::new(&self.shared, stream.blocks[block].index) else {
+                let Some(access) = BlockAccess::new(&self.shared, stream.blocks[block].index)
+                else {
                     outcome = Step::Gone;
                     break;
                 };
@@ -365,7 +399,7 @@ impl FrameIterator {
             match outcome {
                 Step::Found => return Ok(true),
                 Step::NotFound => {
-                    self.invalidate(Key::MIN);
+                    self.invalidate(Some(Key::MIN));
                     return Ok(false);
                 }
                 Step::Gone => continue,
@@ -391,7 +425,8 @@ impl FrameIterator {
         if entry >= access.count() {
             return Step::NotFound;
         }
-        let Some(index_entry) = access.copy_frame(entry, block_ref.generation, &mut self.buf) else {
+        let Some(index_entry) = access.copy_frame(entry, block_ref.generation, &mut self.buf)
+        else {
             self.current = None;
             return Step::Gone;
         };
@@ -415,7 +450,8 @@ impl FrameIterator {
             }
             self.pinned = Some(block.index);
         }
-        BlockAccess::new(&self.shared, block.index).is_some_and(|a| a.generation() == block.generation)
+        BlockAccess::new(&self.shared, block.index)
+            .is_some_and(|a| a.generation() == block.generation)
     }
 
     fn unpin(&mut self) {
@@ -424,7 +460,7 @@ impl FrameIterator {
         }
     }
 
-    fn invalidate(&mut self, resume: Key) {
+    fn invalidate(&mut self, resume: Option<Key>) {
         self.position = None;
         self.current = None;
         self.resume = resume;
@@ -476,19 +512,40 @@ impl Drop for FrameIterator {
     }
 }
 
-impl Iterator for FrameIterator {
+/// Forward scan through Rust's `Iterator`: `for frame in reader.iter(tag)? { ... }`.
+impl IntoIterator for FrameIterator {
+    type Item = Result<OwnedFrame>;
+    type IntoIter = Frames;
+
+    fn into_iter(self) -> Frames {
+        Frames { it: self }
+    }
+}
+
+/// Yields owned frames from the iterator's position onward. After `None` (the end of the
+/// stream), a later `next()` yields frames written since.
+pub struct Frames {
+    it: FrameIterator,
+}
+
+impl Frames {
+    /// Back to the seekable iterator.
+    pub fn into_inner(self) -> FrameIterator {
+        self.it
+    }
+}
+
+impl Iterator for Frames {
     type Item = Result<OwnedFrame>;
 
-    /// Yields the current frame, then advances. Returns `None` at the end of the stream; a
-    /// later call yields frames written since.
     fn next(&mut self) -> Option<Result<OwnedFrame>> {
-        if !self.valid()
-            && let Err(e) = FrameIterator::next(self)
+        if !self.it.valid()
+            && let Err(e) = self.it.next()
         {
             return Some(Err(e));
         }
-        let frame = self.frame()?.to_owned();
-        if let Err(e) = FrameIterator::next(self) {
+        let frame = self.it.frame()?.to_owned();
+        if let Err(e) = self.it.next() {
             return Some(Err(e));
         }
         Some(Ok(frame))

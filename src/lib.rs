@@ -23,7 +23,7 @@ mod writer;
 pub use create::{AllocateOptions, allocate, allocate_growable, allocate_with, free_blocks};
 pub use error::{Error, Result};
 pub use format::block::Key;
-pub use iterator::{Frame, FrameIterator, OwnedFrame};
+pub use iterator::{Frame, FrameIterator, Frames, OwnedFrame};
 pub use reader::{ContiguousSegment, FileInfo, Reader, StreamSummary};
 pub use recovery::RecoveryReport;
 pub use storage::FilePaths;

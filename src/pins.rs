@@ -19,7 +19,9 @@ pub struct PinTable {
 
 impl PinTable {
     pub fn new(blocks: usize) -> PinTable {
-        PinTable { words: (0..blocks).map(|_| AtomicU32::new(0)).collect() }
+        PinTable {
+            words: (0..blocks).map(|_| AtomicU32::new(0)).collect(),
+        }
     }
 
     /// Pins `block` for reading. `false` means the writer is reusing it right now.
@@ -44,7 +46,8 @@ impl PinTable {
     /// Claims `block` for reuse if no reader holds it.
     pub fn try_claim(&self, block: u64) -> bool {
         self.words.get(block as usize).is_some_and(|word| {
-            word.compare_exchange(0, CLAIMED, Ordering::AcqRel, Ordering::Acquire).is_ok()
+            word.compare_exchange(0, CLAIMED, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
         })
     }
 
@@ -124,7 +127,9 @@ mod loom_model {
             });
             // Reader: expects generation 1.
             if pins.pin(0) {
-                if block.generation.load(Ordering::Acquire) == 1 && block.commit.load(Ordering::Acquire) == 1 {
+                if block.generation.load(Ordering::Acquire) == 1
+                    && block.commit.load(Ordering::Acquire) == 1
+                {
                     let v = block.payload.with(|p| unsafe { *p });
                     assert_eq!(v, 100, "pinned reader saw the new use's bytes");
                 }

@@ -62,7 +62,13 @@ impl Reader {
 
     /// Calls `callback` for every frame with `start <= timestamp <= end`, in key order, until
     /// it returns `false`.
-    pub fn read(&self, tag: &str, start: i64, end: i64, mut callback: impl FnMut(&Frame<'_>) -> bool) -> Result<()> {
+    pub fn read(
+        &self,
+        tag: &str,
+        start: i64,
+        end: i64,
+        mut callback: impl FnMut(&Frame<'_>) -> bool,
+    ) -> Result<()> {
         if start > end {
             return Ok(());
         }
@@ -84,7 +90,12 @@ impl Reader {
         let mut tags: Vec<String> = directory
             .streams
             .values()
-            .filter(|s| s.blocks.iter().any(|b| self.extent(b).is_some_and(|(f, l)| f.timestamp <= end && l.timestamp >= start)))
+            .filter(|s| {
+                s.blocks.iter().any(|b| {
+                    self.extent(b)
+                        .is_some_and(|(f, l)| f.timestamp <= end && l.timestamp >= start)
+                })
+            })
             .map(|s| s.tag.clone())
             .collect();
         tags.sort();
@@ -93,7 +104,12 @@ impl Reader {
 
     /// Runs of blocks of `tag` overlapping `[start, end]`. A run ends where a block is missing
     /// (freed or reclaimed) or where a new write context began.
-    pub fn contiguous_segments(&self, tag: &str, start: i64, end: i64) -> Result<Vec<ContiguousSegment>> {
+    pub fn contiguous_segments(
+        &self,
+        tag: &str,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<ContiguousSegment>> {
         let directory = self.shared.directory()?;
         let Some(stream) = directory.stream(tag) else {
             return Ok(Vec::new());
@@ -101,14 +117,21 @@ impl Reader {
         let mut runs: Vec<ContiguousSegment> = Vec::new();
         let mut previous: Option<&BlockRef> = None;
         for block in &stream.blocks {
-            let Some((first, last)) = self.extent(block) else { continue };
-            let continues = previous.is_some_and(|p| p.seq + 1 == block.seq && p.segment_id == block.segment_id);
+            let Some((first, last)) = self.extent(block) else {
+                continue;
+            };
+            let continues = previous
+                .is_some_and(|p| p.seq + 1 == block.seq && p.segment_id == block.segment_id);
             match runs.last_mut() {
                 Some(run) if continues => {
                     run.end = last.timestamp;
                     run.open = block.open;
                 }
-                _ => runs.push(ContiguousSegment { start: first.timestamp, end: last.timestamp, open: block.open }),
+                _ => runs.push(ContiguousSegment {
+                    start: first.timestamp,
+                    end: last.timestamp,
+                    open: block.open,
+                }),
             }
             previous = Some(block);
         }
@@ -120,7 +143,11 @@ impl Reader {
     pub fn file_info(&self) -> Result<FileInfo> {
         let directory = self.shared.directory()?;
         let storage = &self.shared.storage;
-        let mut streams: Vec<StreamSummary> = directory.streams.values().map(|s| self.summarize(s)).collect();
+        let mut streams: Vec<StreamSummary> = directory
+            .streams
+            .values()
+            .map(|s| self.summarize(s))
+            .collect();
         streams.sort_by(|a, b| a.tag.cmp(&b.tag));
         let blocks_used: u64 = streams.iter().map(|s| s.blocks).sum();
         let block_count = storage.block_count();

@@ -50,11 +50,17 @@ pub fn recover(shared: &SharedFile, catalog: &mut Catalog) -> Result<RecoveryRep
         report.rows_added = block_count - rows_before;
     }
     let next_generation = catalog.meta("next_generation")?.unwrap_or(1) as u64;
-    let rows: HashMap<u64, _> = catalog.all_blocks()?.into_iter().map(|r| (r.index, r)).collect();
+    let rows: HashMap<u64, _> = catalog
+        .all_blocks()?
+        .into_iter()
+        .map(|r| (r.index, r))
+        .collect();
 
     let mut highest_generation = 0;
     for index in 0..block_count {
-        let Some(base) = storage.block_ptr(index) else { break };
+        let Some(base) = storage.block_ptr(index) else {
+            break;
+        };
         // SAFETY: the block lies inside the mapping and the file (index < block_count). This
         // process holds the writer lock, so no one else writes these bytes while the slice
         // lives; readers only read.
@@ -63,11 +69,16 @@ pub fn recover(shared: &SharedFile, catalog: &mut Catalog) -> Result<RecoveryRep
         if let Some(h) = header {
             highest_generation = highest_generation.max(h.generation);
         }
-        let Some(row) = rows.get(&index) else { continue };
+        let Some(row) = rows.get(&index) else {
+            continue;
+        };
         match row.state {
             BlockState::Open => {
                 report.open_blocks += 1;
-                let claimed = storage.commit_count(base).load(std::sync::atomic::Ordering::Acquire) as usize;
+                let claimed = storage
+                    .commit_count(base)
+                    .load(std::sync::atomic::Ordering::Acquire)
+                    as usize;
                 let prefix = match header {
                     Some(h) if h.generation == row.generation && h.stream_id == row.stream_id => {
                         Some(valid_prefix(bytes, row.generation, claimed))
@@ -78,14 +89,22 @@ pub fn recover(shared: &SharedFile, catalog: &mut Catalog) -> Result<RecoveryRep
                 report.frames_dropped += claimed.saturating_sub(kept) as u64;
                 report.frames_kept += kept as u64;
                 if kept < claimed && header.is_some() {
-                    storage.commit_count(base).store(kept as u32, std::sync::atomic::Ordering::Release);
-                    storage.sync_range(storage.header.block_offset(index), BLOCK_HEADER_SIZE as u64)?;
+                    storage
+                        .commit_count(base)
+                        .store(kept as u32, std::sync::atomic::Ordering::Release);
+                    storage
+                        .sync_range(storage.header.block_offset(index), BLOCK_HEADER_SIZE as u64)?;
                 }
                 match prefix {
                     Some(p) if p.count > 0 => {
-                        let (Some(first), Some(last)) = (p.first, p.last) else { continue };
+                        let (Some(first), Some(last)) = (p.first, p.last) else {
+                            continue;
+                        };
                         let payload = (block_size - p.data_start) as u64;
-                        catalog.settle_open_block(index, Some((first, last, p.count as u64, payload)))?;
+                        catalog.settle_open_block(
+                            index,
+                            Some((first, last, p.count as u64, payload)),
+                        )?;
                         report.blocks_finished += 1;
                     }
                     _ => {
@@ -108,8 +127,15 @@ pub fn recover(shared: &SharedFile, catalog: &mut Catalog) -> Result<RecoveryRep
                     fresh.encode(&mut header_bytes);
                     header_bytes[4..8].copy_from_slice(&(row.frames as u32).to_le_bytes());
                     // SAFETY: as above; this process is the only writer.
-                    unsafe { std::ptr::copy_nonoverlapping(header_bytes.as_ptr(), base, BLOCK_HEADER_SIZE) };
-                    storage.sync_range(storage.header.block_offset(index), BLOCK_HEADER_SIZE as u64)?;
+                    unsafe {
+                        std::ptr::copy_nonoverlapping(
+                            header_bytes.as_ptr(),
+                            base,
+                            BLOCK_HEADER_SIZE,
+                        )
+                    };
+                    storage
+                        .sync_range(storage.header.block_offset(index), BLOCK_HEADER_SIZE as u64)?;
                     report.headers_repaired += 1;
                 }
                 Some(h) if h.generation != row.generation => {
@@ -121,10 +147,13 @@ pub fn recover(shared: &SharedFile, catalog: &mut Catalog) -> Result<RecoveryRep
             BlockState::Free => {
                 // A header from a use the catalog never recorded (the claim's commit was lost):
                 // clear it so the block cannot be mistaken for data.
-                if header.is_some_and(|h| h.generation >= next_generation) && shared.pins.try_claim(index) {
+                if header.is_some_and(|h| h.generation >= next_generation)
+                    && shared.pins.try_claim(index)
+                {
                     // SAFETY: as above, and the block is claimed against in-process readers.
                     unsafe { std::ptr::write_bytes(base, 0, BLOCK_HEADER_SIZE) };
-                    let synced = storage.sync_range(storage.header.block_offset(index), BLOCK_HEADER_SIZE as u64);
+                    let synced = storage
+                        .sync_range(storage.header.block_offset(index), BLOCK_HEADER_SIZE as u64);
                     shared.pins.release_claim(index);
                     synced?;
                     report.orphans_cleared += 1;

@@ -66,7 +66,9 @@ pub fn validate_block_size(block_size: u64) -> Result<()> {
 /// Reserves `len` bytes of real disk space from `offset`, so that a full disk is reported now.
 fn preallocate(file: &File, offset: u64, len: u64) -> Result<()> {
     // SAFETY: posix_fallocate only reads the descriptor and two integers.
-    let rc = unsafe { libc::posix_fallocate(file.as_raw_fd(), offset as libc::off_t, len as libc::off_t) };
+    let rc = unsafe {
+        libc::posix_fallocate(file.as_raw_fd(), offset as libc::off_t, len as libc::off_t)
+    };
     match rc {
         0 => Ok(()),
         // Filesystems without fallocate support: fall back to extending the file.
@@ -88,7 +90,10 @@ pub fn create_data_file(path: &Path, header: &FileHeader) -> Result<()> {
         .write(true)
         .create_new(true)
         .open(path)
-        .map_err(|source| Error::CantOpen { path: path.to_path_buf(), source })?;
+        .map_err(|source| Error::CantOpen {
+            path: path.to_path_buf(),
+            source,
+        })?;
     let total = header.block_offset(header.initial_blocks);
     let result = (|| {
         preallocate(&file, 0, total)?;
@@ -117,7 +122,10 @@ pub struct Storage {
 
 impl std::fmt::Debug for Storage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Storage").field("path", &self.path).field("header", &self.header).finish()
+        f.debug_struct("Storage")
+            .field("path", &self.path)
+            .field("header", &self.header)
+            .finish()
     }
 }
 
@@ -128,30 +136,49 @@ impl Storage {
             .read(true)
             .write(writable)
             .open(path)
-            .map_err(|source| Error::CantOpen { path: path.to_path_buf(), source })?;
+            .map_err(|source| Error::CantOpen {
+                path: path.to_path_buf(),
+                source,
+            })?;
         let file_len = file.metadata()?.len();
         let mut page = vec![0u8; 80];
         let read = std::os::unix::fs::FileExt::read_at(&file, &mut page, 0)?;
         let header = FileHeader::decode(&page[..read]).map_err(|e| match e {
-            HeaderError::TooShort | HeaderError::BadMagic => Error::BadMagic { path: path.to_path_buf() },
+            HeaderError::TooShort | HeaderError::BadMagic => Error::BadMagic {
+                path: path.to_path_buf(),
+            },
             HeaderError::BadVersion(found) => Error::BadVersion {
                 found,
                 supported: crate::format::header::FORMAT_VERSION,
             },
-            HeaderError::BadChecksum => Error::corrupt(format!("{}: file header checksum mismatch", path.display())),
-            HeaderError::Invalid(what) => Error::corrupt(format!("{}: file header has an invalid {what}", path.display())),
+            HeaderError::BadChecksum => {
+                Error::corrupt(format!("{}: file header checksum mismatch", path.display()))
+            }
+            HeaderError::Invalid(what) => Error::corrupt(format!(
+                "{}: file header has an invalid {what}",
+                path.display()
+            )),
         })?;
         validate_block_size(header.block_size)?;
         let capacity = header.max_blocks;
-        let map_len = header
-            .block_offset(capacity)
-            .max(HEADER_SIZE);
+        let map_len = header.block_offset(capacity).max(HEADER_SIZE);
         let mut options = MmapOptions::new();
         options.len(map_len as usize);
         // The mapping is reserved for the file's largest size so it never has to move; pages
         // past the end of the file are never touched (every access checks the block count).
-        let map = if writable { options.map_raw(&file) } else { options.map_raw_read_only(&file) }?;
-        let storage = Storage { path: path.to_path_buf(), file, map, header, capacity, writable };
+        let map = if writable {
+            options.map_raw(&file)
+        } else {
+            options.map_raw_read_only(&file)
+        }?;
+        let storage = Storage {
+            path: path.to_path_buf(),
+            file,
+            map,
+            header,
+            capacity,
+            writable,
+        };
         let count = storage.block_count();
         if count == 0 || count > capacity || (!header.growable && count != header.initial_blocks) {
             return Err(Error::corrupt(format!(
@@ -183,13 +210,15 @@ impl Storage {
 
     /// The catalog version readers compare with their directory's.
     pub fn catalog_version(&self) -> u64 {
-        self.header_word(CATALOG_VERSION_OFFSET).load(Ordering::Acquire)
+        self.header_word(CATALOG_VERSION_OFFSET)
+            .load(Ordering::Acquire)
     }
 
     /// Announces a catalog change to every reader (no-op on a read-only mapping).
     pub fn publish_catalog_version(&self, version: u64) {
         if self.writable {
-            self.header_word(CATALOG_VERSION_OFFSET).fetch_max(version, Ordering::AcqRel);
+            self.header_word(CATALOG_VERSION_OFFSET)
+                .fetch_max(version, Ordering::AcqRel);
         }
     }
 
@@ -255,7 +284,11 @@ impl Storage {
             // SAFETY: the block lies inside the mapping; madvise only changes paging and its
             // failure (old kernels) is harmless, so the result is ignored.
             unsafe {
-                libc::madvise(ptr.cast(), self.header.block_size as usize, MADV_POPULATE_WRITE);
+                libc::madvise(
+                    ptr.cast(),
+                    self.header.block_size as usize,
+                    MADV_POPULATE_WRITE,
+                );
             }
         }
         #[cfg(not(target_os = "linux"))]
@@ -284,13 +317,15 @@ impl Storage {
         let from = self.header.block_offset(count);
         preallocate(&self.file, from, self.header.block_offset(new_count) - from)?;
         self.file.sync_all()?;
-        self.header_word(BLOCK_COUNT_OFFSET).store(new_count, Ordering::Release);
+        self.header_word(BLOCK_COUNT_OFFSET)
+            .store(new_count, Ordering::Release);
         self.sync_range(0, HEADER_SIZE)
     }
 
     /// Repairs the live block count (recovery only, under the writer lock).
     pub fn set_block_count(&self, count: u64) -> Result<()> {
-        self.header_word(BLOCK_COUNT_OFFSET).store(count, Ordering::Release);
+        self.header_word(BLOCK_COUNT_OFFSET)
+            .store(count, Ordering::Release);
         self.sync_range(0, HEADER_SIZE)
     }
 
@@ -310,7 +345,10 @@ impl WriterLock {
         let file = OpenOptions::new()
             .read(true)
             .open(path)
-            .map_err(|source| Error::CantOpen { path: path.to_path_buf(), source })?;
+            .map_err(|source| Error::CantOpen {
+                path: path.to_path_buf(),
+                source,
+            })?;
         // flock locks belong to the open file description, so a second Writer in this same
         // process (another description) is refused just like one in another process.
         // SAFETY: flock only reads the descriptor.

@@ -105,7 +105,10 @@ impl Writer {
         if !shared.storage.writable {
             return Err(Error::CantOpen {
                 path: paths.data.clone(),
-                source: std::io::Error::new(std::io::ErrorKind::PermissionDenied, "data file is read-only"),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::PermissionDenied,
+                    "data file is read-only",
+                ),
             });
         }
         let mut catalog = Catalog::open(&paths.catalog, true)?;
@@ -130,10 +133,19 @@ impl Writer {
 
     /// Starts writing stream `stream_tag` as a new segment carrying `metadata`.
     pub fn create_write_context(&self, stream_tag: &str, metadata: &str) -> Result<WriteContext> {
-        if !self.inner.live_streams.lock().insert(stream_tag.to_string()) {
+        if !self
+            .inner
+            .live_streams
+            .lock()
+            .insert(stream_tag.to_string())
+        {
             return Err(Error::DuplicateStream(stream_tag.to_string()));
         }
-        let started = self.inner.catalog.lock().begin_segment(stream_tag, metadata);
+        let started = self
+            .inner
+            .catalog
+            .lock()
+            .begin_segment(stream_tag, metadata);
         let (stream, segment_id) = match started {
             Ok(v) => v,
             Err(e) => {
@@ -209,7 +221,13 @@ impl WriteContext {
     }
 
     /// Appends a frame. `(timestamp, secondary_key)` must be greater than the stream's last key.
-    pub fn write_with_key(&mut self, data: &[u8], timestamp: i64, secondary_key: u64, flags: u32) -> Result<()> {
+    pub fn write_with_key(
+        &mut self,
+        data: &[u8],
+        timestamp: i64,
+        secondary_key: u64,
+        flags: u32,
+    ) -> Result<()> {
         let key = Key::new(timestamp, secondary_key);
         if let Some(last) = self.last_key
             && key <= last
@@ -221,7 +239,10 @@ impl WriteContext {
             });
         }
         if data.len() > self.max_frame {
-            return Err(Error::FrameTooLarge { size: data.len(), max: self.max_frame });
+            return Err(Error::FrameTooLarge {
+                size: data.len(),
+                max: self.max_frame,
+            });
         }
         let block_size = self.inner.shared.storage.block_size();
         let has_room = self.block.as_ref().is_some_and(|b| {
@@ -249,7 +270,11 @@ impl WriteContext {
             );
         }
         block.count += 1;
-        self.inner.shared.storage.commit_count(block.base).store(block.count as u32, std::sync::atomic::Ordering::Release);
+        self.inner
+            .shared
+            .storage
+            .commit_count(block.base)
+            .store(block.count as u32, std::sync::atomic::Ordering::Release);
         block.data_start = offset;
         block.first.get_or_insert(key);
         block.last = Some(key);
@@ -283,8 +308,14 @@ impl WriteContext {
         // The header page holds the commit count; then the new entries; then the new payloads.
         let ranges = [
             (base, BLOCK_HEADER_SIZE as u64),
-            (base + entry_offset(block.synced_count) as u64, ((block.count - block.synced_count) * ENTRY_SIZE) as u64),
-            (base + block.data_start as u64, (block.synced_data_start - block.data_start) as u64),
+            (
+                base + entry_offset(block.synced_count) as u64,
+                ((block.count - block.synced_count) * ENTRY_SIZE) as u64,
+            ),
+            (
+                base + block.data_start as u64,
+                (block.synced_data_start - block.data_start) as u64,
+            ),
         ];
         for (offset, len) in ranges {
             self.inner.sync(offset, len)?;
@@ -308,9 +339,13 @@ impl WriteContext {
         };
         let mut catalog = self.inner.catalog.lock();
         let version = match (block.first, block.last) {
-            (Some(first), Some(last)) => {
-                catalog.finish_block(block.index, first, last, block.count as u64, block.payload_bytes)?
-            }
+            (Some(first), Some(last)) => catalog.finish_block(
+                block.index,
+                first,
+                last,
+                block.count as u64,
+                block.payload_bytes,
+            )?,
             // Nothing was written: give the block back.
             _ => catalog.release_blocks(&[block.index])?,
         };
@@ -323,7 +358,10 @@ impl WriteContext {
         let claimed = self.inner.claim_block(self.stream_id, self.segment_id)?;
         let storage = &self.inner.shared.storage;
         let Some(base) = storage.block_ptr(claimed.index) else {
-            return Err(Error::corrupt(format!("claimed block {} is outside the file", claimed.index)));
+            return Err(Error::corrupt(format!(
+                "claimed block {} is outside the file",
+                claimed.index
+            )));
         };
         let block_size = storage.block_size() as usize;
         self.block = Some(ActiveBlock {
@@ -387,7 +425,13 @@ impl WriterInner {
             if self.options.auto_reclaim {
                 let candidates = catalog.oldest_finished_blocks(64)?;
                 if let Some(victim) = candidates.iter().find(|b| pins.try_claim(b.index)) {
-                    break self.record_claim(&mut catalog, victim.index, true, stream_id, segment_id)?;
+                    break self.record_claim(
+                        &mut catalog,
+                        victim.index,
+                        true,
+                        stream_id,
+                        segment_id,
+                    )?;
                 }
             }
             return Err(Error::NoFreeBlocks);
@@ -408,9 +452,11 @@ impl WriterInner {
         stream_id: u64,
         segment_id: u64,
     ) -> Result<ClaimedBlock> {
-        catalog.claim_block(index, reclaim, stream_id, segment_id).inspect_err(|_| {
-            self.shared.pins.release_claim(index);
-        })
+        catalog
+            .claim_block(index, reclaim, stream_id, segment_id)
+            .inspect_err(|_| {
+                self.shared.pins.release_claim(index);
+            })
     }
 
     /// Writes the block's new header (commit count 0, new generation) and syncs it, which
@@ -418,20 +464,39 @@ impl WriterInner {
     fn prepare_block(&self, claimed: &ClaimedBlock, stream_id: u64, segment_id: u64) -> Result<()> {
         let storage = &self.shared.storage;
         let Some(base) = storage.block_ptr(claimed.index) else {
-            return Err(Error::corrupt(format!("block {} is outside the file", claimed.index)));
+            return Err(Error::corrupt(format!(
+                "block {} is outside the file",
+                claimed.index
+            )));
         };
-        let header = BlockHeader { generation: claimed.generation, stream_id, sequence: claimed.seq, segment_id };
+        let header = BlockHeader {
+            generation: claimed.generation,
+            stream_id,
+            sequence: claimed.seq,
+            segment_id,
+        };
         let mut bytes = [0u8; BLOCK_HEADER_SIZE];
         header.encode(&mut bytes);
-        storage.commit_count(base).store(0, std::sync::atomic::Ordering::Release);
-        storage.generation_word(base).store(claimed.generation, std::sync::atomic::Ordering::Release);
+        storage
+            .commit_count(base)
+            .store(0, std::sync::atomic::Ordering::Release);
+        storage
+            .generation_word(base)
+            .store(claimed.generation, std::sync::atomic::Ordering::Release);
         // SAFETY: the block is claimed (no in-process reader holds it) and lies inside the
         // mapping; bytes 0..4 and 16..64 are plain header fields, the atomic words at 4..16
         // were stored just above.
         unsafe {
             std::ptr::copy_nonoverlapping(bytes.as_ptr(), base, 4);
-            std::ptr::copy_nonoverlapping(bytes.as_ptr().add(16), base.add(16), BLOCK_HEADER_SIZE - 16);
+            std::ptr::copy_nonoverlapping(
+                bytes.as_ptr().add(16),
+                base.add(16),
+                BLOCK_HEADER_SIZE - 16,
+            );
         }
-        self.sync(storage.header.block_offset(claimed.index), BLOCK_HEADER_SIZE as u64)
+        self.sync(
+            storage.header.block_offset(claimed.index),
+            BLOCK_HEADER_SIZE as u64,
+        )
     }
 }

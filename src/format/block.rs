@@ -25,11 +25,20 @@ pub struct Key {
 }
 
 impl Key {
-    pub const MIN: Key = Key { timestamp: i64::MIN, secondary_key: 0 };
-    pub const MAX: Key = Key { timestamp: i64::MAX, secondary_key: u64::MAX };
+    pub const MIN: Key = Key {
+        timestamp: i64::MIN,
+        secondary_key: 0,
+    };
+    pub const MAX: Key = Key {
+        timestamp: i64::MAX,
+        secondary_key: u64::MAX,
+    };
 
     pub fn new(timestamp: i64, secondary_key: u64) -> Key {
-        Key { timestamp, secondary_key }
+        Key {
+            timestamp,
+            secondary_key,
+        }
     }
 }
 
@@ -218,7 +227,13 @@ mod tests {
     /// Lays frames out exactly as the writer does, in a plain buffer.
     fn build_block(size: usize, generation: u64, frames: &[(Key, Vec<u8>)]) -> Vec<u8> {
         let mut block = vec![0u8; size];
-        BlockHeader { generation, stream_id: 3, sequence: 7, segment_id: 9 }.encode(&mut block);
+        BlockHeader {
+            generation,
+            stream_id: 3,
+            sequence: 7,
+            segment_id: 9,
+        }
+        .encode(&mut block);
         let mut data_start = size;
         for (i, (key, payload)) in frames.iter().enumerate() {
             assert!(fits(i, data_start, payload.len()));
@@ -249,7 +264,12 @@ mod tests {
     #[test]
     fn header_round_trip_and_damage() {
         let mut bytes = [0u8; BLOCK_HEADER_SIZE];
-        let header = BlockHeader { generation: 42, stream_id: 1, sequence: 2, segment_id: 3 };
+        let header = BlockHeader {
+            generation: 42,
+            stream_id: 1,
+            sequence: 2,
+            segment_id: 3,
+        };
         header.encode(&mut bytes);
         assert_eq!(BlockHeader::decode(&bytes), Some(header));
         // The commit count is outside the checksum.

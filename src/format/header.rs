@@ -134,7 +134,10 @@ mod tests {
         assert_eq!(FileHeader::decode(&wrong_magic), Err(HeaderError::BadMagic));
         let mut wrong_version = page.clone();
         put_u32(&mut wrong_version, 8, 99);
-        assert_eq!(FileHeader::decode(&wrong_version), Err(HeaderError::BadVersion(99)));
+        assert_eq!(
+            FileHeader::decode(&wrong_version),
+            Err(HeaderError::BadVersion(99))
+        );
         let mut flipped = page.clone();
         flipped[20] ^= 1;
         assert_eq!(FileHeader::decode(&flipped), Err(HeaderError::BadChecksum));
