@@ -141,6 +141,9 @@ impl<'a> BlockAccess<'a> {
             );
             buf.set_len(entry.length as usize);
         }
+        // Orders the copy before the generation re-check (the reader half of a seqlock; the
+        // writer fences after storing a new generation).
+        std::sync::atomic::fence(Ordering::Acquire);
         if entry.expected_checksum(generation, buf) != entry.checksum
             || self.generation() != generation
         {
@@ -172,15 +175,25 @@ struct Current {
     metadata: Arc<str>,
 }
 
-/// How many times a navigation re-reads the catalog after finding a block gone before it
-/// calls the data corrupt.
-const MAX_RETRIES: usize = 4;
+/// How many times a navigation re-reads the catalog after finding blocks reused under it before
+/// it gives up (only a writer recycling the whole file faster than one catalog read gets here).
+const MAX_RETRIES: usize = 16;
+
+enum PinOutcome {
+    Held,
+    /// The block is being set up for the use the directory names: no frames yet.
+    Preparing,
+    Reused,
+}
 
 enum Step {
     Found,
     NotFound,
-    /// A block was reused or freed under us: reload the directory and retry by key.
-    Gone,
+    /// The block was reused or freed since the directory was read: its frames are gone.
+    Reused,
+    /// A frame of the expected generation failed validation: corrupt, unless a fresh
+    /// directory says otherwise.
+    Invalid,
 }
 
 /// A bidirectional iterator over one stream, positioned on a frame or invalid.
@@ -261,17 +274,15 @@ impl FrameIterator {
             };
         };
         let key = current.key;
-        match self.step_forward(position)? {
+        match self.step_forward(position) {
             Step::Found => Ok(true),
-            Step::Gone => self.seek_after(key),
-            Step::NotFound => {
-                // Past the last block we know: the stream may have moved on to a new block.
-                if self.directory_moved()? {
-                    return self.seek_after(key);
-                }
+            Step::NotFound if !self.directory_moved()? => {
                 self.invalidate(successor(key));
                 Ok(false)
             }
+            // The stream moved on to blocks this directory does not know, or a block was
+            // reused under us: look the key up afresh.
+            _ => self.seek_after(key),
         }
     }
 
@@ -281,11 +292,10 @@ impl FrameIterator {
             return self.seek_before(self.resume);
         };
         let key = current.key;
-        if position.entry > 0 {
-            match self.load(position.block, position.entry - 1) {
-                Step::Found => return Ok(true),
-                Step::NotFound | Step::Gone => {}
-            }
+        if position.entry > 0
+            && matches!(self.load(position.block, position.entry - 1), Step::Found)
+        {
+            return Ok(true);
         }
         let found = self.seek_before(Some(key))?;
         if !found {
@@ -294,26 +304,23 @@ impl FrameIterator {
         Ok(found)
     }
 
-    fn step_forward(&mut self, position: Position) -> Result<Step> {
+    /// The fast path of `next()`: the following entry of this block, or the first frame of a
+    /// later block this directory knows.
+    fn step_forward(&mut self, position: Position) -> Step {
         let Some(stream) = self.stream.clone() else {
-            return Ok(Step::NotFound);
+            return Step::NotFound;
         };
-        let Some(block) = stream.blocks.get(position.block) else {
-            return Ok(Step::Gone);
-        };
-        let Some(access) = BlockAccess::new(&self.shared, block.index) else {
-            return Ok(Step::Gone);
-        };
-        if position.entry + 1 < access.count() {
-            return Ok(self.load(position.block, position.entry + 1));
+        match self.load(position.block, position.entry + 1) {
+            Step::NotFound => {}
+            other => return other,
         }
         for next_block in position.block + 1..stream.blocks.len() {
             match self.load(next_block, 0) {
                 Step::NotFound => continue,
-                other => return Ok(other),
+                other => return other,
             }
         }
-        Ok(Step::NotFound)
+        Step::NotFound
     }
 
     fn seek_after(&mut self, key: Key) -> Result<bool> {
@@ -327,6 +334,7 @@ impl FrameIterator {
     }
 
     fn seek_at_or_after(&mut self, key: Key) -> Result<bool> {
+        let mut invalid_seen = false;
         for attempt in 0..MAX_RETRIES {
             let Some(stream) = self.refresh(attempt > 0)? else {
                 self.invalidate(Some(key));
@@ -337,33 +345,40 @@ impl FrameIterator {
             let first = stream
                 .blocks
                 .partition_point(|b| !b.open && b.last.is_some_and(|l| l < key));
+            let mut stale = false;
             let mut outcome = Step::NotFound;
             for block in first..stream.blocks.len() {
-                let index = stream.blocks[block].index;
-                let Some(access) = BlockAccess::new(&self.shared, index) else {
-                    outcome = Step::Gone;
-                    break;
+                let Some(access) = BlockAccess::new(&self.shared, stream.blocks[block].index)
+                else {
+                    stale = true;
+                    continue;
                 };
                 let entry = access.lower_bound(key, access.count());
                 outcome = self.load(block, entry);
-                if !matches!(outcome, Step::NotFound) {
-                    break;
+                match outcome {
+                    // A reused block's frames are gone: the answer is in a later block.
+                    Step::Reused => stale = true,
+                    Step::NotFound => {}
+                    Step::Found | Step::Invalid => break,
                 }
             }
             match outcome {
                 Step::Found => return Ok(true),
-                Step::NotFound => {
+                Step::Invalid if invalid_seen => return Err(self.corrupt_frame()),
+                Step::Invalid => invalid_seen = true,
+                _ if stale => {}
+                _ => {
                     self.invalidate(Some(key));
                     return Ok(false);
                 }
-                Step::Gone => continue,
             }
         }
-        Err(self.unreadable())
+        Err(self.overrun())
     }
 
     /// Moves to the last frame with a key below `limit` (or the very last frame).
     fn seek_before(&mut self, limit: Option<Key>) -> Result<bool> {
+        let mut invalid_seen = false;
         for attempt in 0..MAX_RETRIES {
             let Some(stream) = self.refresh(attempt > 0)? else {
                 self.invalidate(Some(Key::MIN));
@@ -378,13 +393,14 @@ impl FrameIterator {
                     (below + 1).min(stream.blocks.len())
                 }
             };
+            let mut stale = false;
             let mut outcome = Step::NotFound;
             while block > 0 {
                 block -= 1;
                 let Some(access) = BlockAccess::new(&self.shared, stream.blocks[block].index)
                 else {
-                    outcome = Step::Gone;
-                    break;
+                    stale = true;
+                    continue;
                 };
                 let count = access.count();
                 let end = limit.map_or(count, |l| access.lower_bound(l, count));
@@ -392,20 +408,24 @@ impl FrameIterator {
                     continue;
                 }
                 outcome = self.load(block, end - 1);
-                if !matches!(outcome, Step::NotFound) {
-                    break;
+                match outcome {
+                    Step::Reused => stale = true,
+                    Step::NotFound => {}
+                    Step::Found | Step::Invalid => break,
                 }
             }
             match outcome {
                 Step::Found => return Ok(true),
-                Step::NotFound => {
+                Step::Invalid if invalid_seen => return Err(self.corrupt_frame()),
+                Step::Invalid => invalid_seen = true,
+                _ if stale => {}
+                _ => {
                     self.invalidate(Some(Key::MIN));
                     return Ok(false);
                 }
-                Step::Gone => continue,
             }
         }
-        Err(self.unreadable())
+        Err(self.overrun())
     }
 
     /// Pins the block, copies and validates frame `entry` of it, and positions there.
@@ -416,11 +436,13 @@ impl FrameIterator {
         let Some(block_ref) = stream.blocks.get(block) else {
             return Step::NotFound;
         };
-        if !self.pin(block_ref) {
-            return Step::Gone;
+        match self.pin(block_ref) {
+            PinOutcome::Held => {}
+            PinOutcome::Preparing => return Step::NotFound,
+            PinOutcome::Reused => return Step::Reused,
         }
         let Some(access) = BlockAccess::new(&self.shared, block_ref.index) else {
-            return Step::Gone;
+            return Step::Reused;
         };
         if entry >= access.count() {
             return Step::NotFound;
@@ -428,7 +450,12 @@ impl FrameIterator {
         let Some(index_entry) = access.copy_frame(entry, block_ref.generation, &mut self.buf)
         else {
             self.current = None;
-            return Step::Gone;
+            // Re-checked after the copy: a changed generation means reuse, not corruption.
+            return if access.generation() == block_ref.generation {
+                Step::Invalid
+            } else {
+                Step::Reused
+            };
         };
         self.position = Some(Position { block, entry });
         self.current = Some(Current {
@@ -441,17 +468,30 @@ impl FrameIterator {
     }
 
     /// Holds a pin on `block` (and only on it) so the writer in this process will not reuse
-    /// it while the iterator stands there. `false` if the block has been reused.
-    fn pin(&mut self, block: &BlockRef) -> bool {
+    /// it while the iterator stands there.
+    fn pin(&mut self, block: &BlockRef) -> PinOutcome {
         if self.pinned != Some(block.index) {
             self.unpin();
             if !self.shared.pins.pin(block.index) {
-                return false;
+                // The writer is setting the block up for a new use. If the directory names it
+                // as the open block, that is the use being prepared: it has no frames yet.
+                return if block.open {
+                    PinOutcome::Preparing
+                } else {
+                    PinOutcome::Reused
+                };
             }
             self.pinned = Some(block.index);
         }
-        BlockAccess::new(&self.shared, block.index)
-            .is_some_and(|a| a.generation() == block.generation)
+        let generation = BlockAccess::new(&self.shared, block.index).map(|a| a.generation());
+        if generation == Some(block.generation) {
+            PinOutcome::Held
+        } else if block.open && generation.is_some_and(|g| g < block.generation) {
+            // The catalog already records the new use, the header is not written yet.
+            PinOutcome::Preparing
+        } else {
+            PinOutcome::Reused
+        }
     }
 
     fn unpin(&mut self) {
@@ -487,12 +527,17 @@ impl FrameIterator {
         })
     }
 
-    fn unreadable(&mut self) -> Error {
+    fn corrupt_frame(&mut self) -> Error {
         self.invalidate(self.resume);
         Error::corrupt(format!(
-            "stream '{}': a frame failed validation again after re-reading the catalog",
+            "stream '{}': a frame failed its checksum in a block the catalog still lists",
             self.tag
         ))
+    }
+
+    fn overrun(&mut self) -> Error {
+        self.invalidate(self.resume);
+        Error::Overrun(self.tag.clone())
     }
 }
 

@@ -436,9 +436,15 @@ impl WriterInner {
             }
             return Err(Error::NoFreeBlocks);
         };
-        let prepared = self.prepare_block(&claimed, stream_id, segment_id);
+        // Readers may use the block as soon as its new header is in place (it holds no frames
+        // yet); the sync that makes the header durable does not need to keep them out.
+        let prepared = self.write_block_header(&claimed, stream_id, segment_id);
         pins.release_claim(claimed.index);
         prepared?;
+        self.sync(
+            storage.header.block_offset(claimed.index),
+            BLOCK_HEADER_SIZE as u64,
+        )?;
         storage.publish_catalog_version(claimed.version);
         storage.prefault_block(claimed.index);
         Ok(claimed)
@@ -459,9 +465,14 @@ impl WriterInner {
             })
     }
 
-    /// Writes the block's new header (commit count 0, new generation) and syncs it, which
-    /// retires every frame of the block's earlier use: their checksums name the old generation.
-    fn prepare_block(&self, claimed: &ClaimedBlock, stream_id: u64, segment_id: u64) -> Result<()> {
+    /// Writes the block's new header (commit count 0, new generation), which retires every
+    /// frame of the block's earlier use: their checksums name the old generation.
+    fn write_block_header(
+        &self,
+        claimed: &ClaimedBlock,
+        stream_id: u64,
+        segment_id: u64,
+    ) -> Result<()> {
         let storage = &self.shared.storage;
         let Some(base) = storage.block_ptr(claimed.index) else {
             return Err(Error::corrupt(format!(
