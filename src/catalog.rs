@@ -40,6 +40,21 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX blocks_by_stream ON blocks(stream_id, seq);
     CREATE INDEX blocks_by_state ON blocks(state, generation);",
+    // Version 2: numeric streams (the TQL layer). A series is stored as the frame stream whose
+    // tag is the series' canonical name.
+    "CREATE TABLE series(
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        metric TEXT NOT NULL,
+        value_type INTEGER NOT NULL,
+        created_ms INTEGER NOT NULL
+    );
+    CREATE TABLE series_labels(
+        series_id INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY(series_id, name)
+    );",
 ];
 
 /// What a block is being used for.
@@ -101,6 +116,15 @@ pub struct BlockRow {
     pub bytes: u64,
 }
 
+/// A numeric series as the catalog records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesRow {
+    pub id: u64,
+    pub name: String,
+    pub labels: crate::series::types::Labels,
+    pub value_type: u8,
+}
+
 /// A block just claimed for a write context.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClaimedBlock {
@@ -113,7 +137,6 @@ pub struct ClaimedBlock {
 /// Everything readers need to build their in-memory directory.
 #[derive(Debug, Default)]
 pub struct CatalogSnapshot {
-    pub version: u64,
     pub streams: Vec<StreamRow>,
     pub segments: Vec<SegmentRow>,
     /// Non-free blocks.
@@ -529,14 +552,6 @@ impl Catalog {
     /// Everything readers need, read in one transaction so it is consistent.
     pub fn snapshot(&mut self) -> Result<CatalogSnapshot> {
         let tx = self.conn.transaction()?;
-        let version = tx
-            .query_row(
-                "SELECT value FROM meta WHERE key = 'catalog_version'",
-                [],
-                |r| r.get::<_, i64>(0),
-            )
-            .optional()?
-            .unwrap_or(0) as u64;
         let streams = {
             let mut stmt =
                 tx.prepare_cached("SELECT id, tag, next_seq, last_ts, last_sk FROM streams")?;
@@ -558,7 +573,6 @@ impl Catalog {
         };
         let blocks = Self::select_blocks_on(&tx, "WHERE state != 0 ORDER BY stream_id, seq", [])?;
         Ok(CatalogSnapshot {
-            version,
             streams,
             segments,
             blocks,
@@ -588,12 +602,104 @@ impl Catalog {
         Ok(())
     }
 
-    pub fn streams(&self) -> Result<Vec<StreamRow>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, tag, next_seq, last_ts, last_sk FROM streams ORDER BY tag",
+    /// Deletes a frame stream's rows once none of its blocks is in use.
+    pub fn forget_stream(&mut self, tag: &str) -> Result<()> {
+        let tx = self.write_tx()?;
+        let Some(id) = tx
+            .query_row("SELECT id FROM streams WHERE tag = ?1", [tag], |r| {
+                r.get::<_, i64>(0)
+            })
+            .optional()?
+        else {
+            return Ok(());
+        };
+        let used: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM blocks WHERE stream_id = ?1 AND state != 0",
+            [id],
+            |r| r.get(0),
         )?;
-        Ok(stmt
-            .query_map([], Self::stream_from_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?)
+        if used > 0 {
+            return Err(Error::invalid(format!(
+                "stream '{tag}' still has {used} blocks in use (a reader holds them); try again"
+            )));
+        }
+        tx.execute("DELETE FROM segments WHERE stream_id = ?1", [id])?;
+        tx.execute("DELETE FROM streams WHERE id = ?1", [id])?;
+        Self::bump_version(&tx)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Registers a numeric series; `Ok(None)` if the name exists.
+    pub fn create_series(
+        &mut self,
+        name: &str,
+        labels: &crate::series::types::Labels,
+        value_type: u8,
+    ) -> Result<Option<u64>> {
+        let tx = self.write_tx()?;
+        let inserted = tx.execute(
+            "INSERT OR IGNORE INTO series(name, metric, value_type, created_ms) VALUES(?1, ?2, ?3, ?4)",
+            params![name, labels.metric, value_type, now_ms()],
+        )?;
+        if inserted == 0 {
+            return Ok(None);
+        }
+        let id = tx.last_insert_rowid();
+        for (k, v) in &labels.labels {
+            tx.execute(
+                "INSERT INTO series_labels(series_id, name, value) VALUES(?1, ?2, ?3)",
+                params![id, k, v],
+            )?;
+        }
+        tx.commit()?;
+        Ok(Some(id as u64))
+    }
+
+    pub fn delete_series(&mut self, id: u64) -> Result<()> {
+        let tx = self.write_tx()?;
+        tx.execute(
+            "DELETE FROM series_labels WHERE series_id = ?1",
+            [id as i64],
+        )?;
+        tx.execute("DELETE FROM series WHERE id = ?1", [id as i64])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every numeric series: id, canonical name, metric, value type tag, labels.
+    pub fn all_series(&self) -> Result<Vec<SeriesRow>> {
+        let mut labels: std::collections::HashMap<i64, std::collections::BTreeMap<String, String>> =
+            std::collections::HashMap::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT series_id, name, value FROM series_labels")?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                labels
+                    .entry(r.get(0)?)
+                    .or_default()
+                    .insert(r.get(1)?, r.get(2)?);
+            }
+        }
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, name, metric, value_type FROM series ORDER BY name")?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            out.push(SeriesRow {
+                id: id as u64,
+                name: r.get(1)?,
+                labels: crate::series::types::Labels {
+                    metric: r.get(2)?,
+                    labels: labels.remove(&id).unwrap_or_default(),
+                },
+                value_type: r.get::<_, i64>(3)? as u8,
+            });
+        }
+        Ok(out)
     }
 }

@@ -24,7 +24,6 @@ pub struct BlockRef {
 
 #[derive(Debug)]
 pub struct StreamDir {
-    pub id: u64,
     pub tag: String,
     /// Ordered by sequence, which is also key order (keys increase across write contexts).
     pub blocks: Vec<BlockRef>,
@@ -72,14 +71,7 @@ impl Directory {
             .map(|s| {
                 let mut blocks = by_stream.remove(&s.id).unwrap_or_default();
                 blocks.sort_by_key(|b| b.seq);
-                (
-                    s.tag.clone(),
-                    Arc::new(StreamDir {
-                        id: s.id,
-                        tag: s.tag,
-                        blocks,
-                    }),
-                )
+                (s.tag.clone(), Arc::new(StreamDir { tag: s.tag, blocks }))
             })
             .collect();
         Directory {

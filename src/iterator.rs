@@ -152,6 +152,15 @@ impl<'a> BlockAccess<'a> {
         Some(entry)
     }
 
+    /// A copy of the whole block.
+    pub fn copy_block(&self) -> Vec<u8> {
+        let len = self.shared.storage.block_size() as usize;
+        let mut bytes = vec![0u8; len];
+        // SAFETY: the block lies inside the mapping; copied, not referenced (see `entry`).
+        unsafe { std::ptr::copy_nonoverlapping(self.base, bytes.as_mut_ptr(), len) };
+        bytes
+    }
+
     /// First and last keys of the published frames, read without validation (for listings).
     pub fn extent(&self) -> Option<(Key, Key)> {
         let count = self.count();

@@ -101,10 +101,4 @@ impl SharedFile {
         *self.directory.lock() = directory.clone();
         Ok(directory)
     }
-
-    /// Forces the next `directory()` call to reload.
-    pub fn invalidate_directory(&self) {
-        let mut current = self.directory.lock();
-        *current = Arc::new(Directory::never_loaded());
-    }
 }

@@ -321,17 +321,6 @@ impl Storage {
             .store(new_count, Ordering::Release);
         self.sync_range(0, HEADER_SIZE)
     }
-
-    /// Repairs the live block count (recovery only, under the writer lock).
-    pub fn set_block_count(&self, count: u64) -> Result<()> {
-        self.header_word(BLOCK_COUNT_OFFSET)
-            .store(count, Ordering::Release);
-        self.sync_range(0, HEADER_SIZE)
-    }
-
-    pub fn file(&self) -> &File {
-        &self.file
-    }
 }
 
 /// Holds the exclusive writer lock on a data file for as long as it lives.

@@ -126,6 +126,11 @@ impl Writer {
         })
     }
 
+    /// Whether a write context for `stream_tag` is alive.
+    pub fn has_live_context(&self, stream_tag: &str) -> bool {
+        self.inner.live_streams.lock().contains(stream_tag)
+    }
+
     /// What recovery found and repaired when this writer opened the file.
     pub fn recovery_report(&self) -> &RecoveryReport {
         &self.recovery

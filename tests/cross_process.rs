@@ -24,7 +24,8 @@ fn child_writer() {
     let writer = Writer::open(&path, true).unwrap();
     let mut ctx = writer.create_write_context("live", "child").unwrap();
     for ts in 0..FRAMES {
-        ctx.write(&payload("live", ts, frame_len(ts)), ts, 0).unwrap();
+        ctx.write(&payload("live", ts, frame_len(ts)), ts, 0)
+            .unwrap();
         if ts % 100 == 0 {
             std::thread::sleep(Duration::from_millis(5));
         }
@@ -53,8 +54,14 @@ fn reader_in_another_process_follows_live() {
             continue;
         }
         let frame = it.frame().unwrap();
-        assert_eq!(frame.timestamp, next_expected, "frames arrive in order, none missing");
-        assert_eq!(frame.data, payload("live", frame.timestamp, frame_len(frame.timestamp)).as_slice());
+        assert_eq!(
+            frame.timestamp, next_expected,
+            "frames arrive in order, none missing"
+        );
+        assert_eq!(
+            frame.data,
+            payload("live", frame.timestamp, frame_len(frame.timestamp)).as_slice()
+        );
         assert_eq!(frame.metadata, "child");
         if child.try_wait().unwrap().is_none() {
             seen_while_running += 1;
@@ -65,5 +72,8 @@ fn reader_in_another_process_follows_live() {
     let status = child.wait().unwrap();
     assert!(status.success());
     assert_eq!(next_expected, FRAMES);
-    assert!(seen_while_running > 0, "the reader must have read while the child was writing");
+    assert!(
+        seen_while_running > 0,
+        "the reader must have read while the child was writing"
+    );
 }
