@@ -133,6 +133,9 @@ impl CheckReport {
     }
 }
 
+/// The streams a query can see, each with the frame tag it is stored under.
+pub(crate) type StreamList = Arc<Vec<(StreamInfo, String)>>;
+
 struct Shared {
     data_path: PathBuf,
     time_unit: TimeUnit,
@@ -141,7 +144,7 @@ struct Shared {
     /// Opened on first write, so read-only users never take the writer lock.
     writer: Mutex<Option<Arc<Writer>>>,
     /// Streams as of the last change this connection made (or saw).
-    streams: Mutex<Option<Arc<Vec<(StreamInfo, String)>>>>,
+    streams: Mutex<Option<StreamList>>,
 }
 
 /// An open database. Cheap to clone; every clone shares one writer and one reader.
@@ -215,7 +218,7 @@ impl Connection {
         Ok(writer)
     }
 
-    fn stream_list(&self) -> Result<Arc<Vec<(StreamInfo, String)>>> {
+    fn stream_list(&self) -> Result<StreamList> {
         let mut cache = self.shared.streams.lock();
         if let Some(list) = cache.as_ref() {
             return Ok(list.clone());
@@ -405,8 +408,7 @@ impl Connection {
                     continue;
                 }
             };
-            loop {
-                let Some(frame) = frames.frame() else { break };
+            while let Some(frame) = frames.frame() {
                 match decode_chunk(frame.data, &mut timestamps, &mut values) {
                     Ok(summary) => {
                         report.chunks_checked += 1;

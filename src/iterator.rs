@@ -275,6 +275,8 @@ impl FrameIterator {
 
     /// Moves to the following frame. When the iterator is invalid after running off the end,
     /// this looks again for frames written since.
+    // NanoTS users know `next`/`prev`; forward iteration through `Iterator` is `into_iter()`.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<bool> {
         let (Some(position), Some(current)) = (self.position, self.current.as_ref()) else {
             return match self.resume {

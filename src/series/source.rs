@@ -11,7 +11,7 @@ use crate::tql::{ChunkCursor, SeriesSource, StreamInfo, TqlError};
 /// A snapshot of the database's streams, with the frame tag each is stored under.
 pub(crate) struct StoreSource {
     pub reader: Arc<Reader>,
-    pub streams: Arc<Vec<(StreamInfo, String)>>,
+    pub streams: crate::connection::StreamList,
     pub units_per_second: i64,
 }
 
