@@ -24,7 +24,7 @@ const SQL_MAX_ROWS_4K: u64 = 100_000;
 /// Frames in the prebuilt stream for seeks and scans.
 const READ_FRAMES: u64 = 100_000;
 
-/// 1. Append 64 B frames to one stream.
+/// Workload 1: append 64 B frames to one stream.
 fn append_64(c: &mut Criterion) {
     let scratch = Scratch::new("crit-append64");
     let payloads = s::payloads(64, 64);
@@ -56,7 +56,7 @@ fn append_64(c: &mut Criterion) {
     group.finish();
 }
 
-/// 2. Append 4 KiB frames, 10 MiB blocks, block-level sync.
+/// Workload 2: append 4 KiB frames, 10 MiB blocks, block-level sync.
 fn append_4k(c: &mut Criterion) {
     let scratch = Scratch::new("crit-append4k");
     let payloads = s::payloads(4 * s::KIB, 16);
@@ -88,7 +88,7 @@ fn append_4k(c: &mut Criterion) {
     group.finish();
 }
 
-/// 3. Random seek to an existing timestamp among 100k 64 B frames.
+/// Workload 3: random seek to an existing timestamp among 100k 64 B frames.
 fn seek(c: &mut Criterion) {
     let set = s::build_read_set("crit-seek", READ_FRAMES, 64);
     let keys = s::seek_keys(READ_FRAMES, 1 << 16, 7);
@@ -113,7 +113,7 @@ fn seek(c: &mut Criterion) {
     group.finish();
 }
 
-/// 4. Forward scan of a 100k-frame stream (64 B frames), touching every byte.
+/// Workload 4: forward scan of a 100k-frame stream (64 B frames), touching every byte.
 fn scan(c: &mut Criterion) {
     let set = s::build_read_set("crit-scan", READ_FRAMES, 64);
     let mut group = c.benchmark_group("scan_100k");
@@ -135,8 +135,8 @@ fn scan(c: &mut Criterion) {
     group.finish();
 }
 
-/// 5. Two streams of 64 B frames written in parallel. nanots: two threads, two write contexts.
-/// SQLite: one connection interleaving both streams (its best case; see `SqlPair`).
+/// Workload 5: two streams of 64 B frames written in parallel. nanots: two threads, two write
+/// contexts. SQLite: one connection interleaving both streams (its best case; see `SqlPair`).
 fn parallel(c: &mut Criterion) {
     let scratch = Scratch::new("crit-parallel");
     let payloads = s::payloads(64, 64);
@@ -164,8 +164,8 @@ fn parallel(c: &mut Criterion) {
     group.finish();
 }
 
-/// 6. One writer (64 B frames) with two live readers following the stream, vs the writer
-/// alone. The readers sleep 100 µs whenever `next()` finds nothing new.
+/// Workload 6: one writer (64 B frames) with two live readers following the stream, vs the
+/// writer alone. The readers sleep 100 µs whenever `next()` finds nothing new.
 fn writer_with_readers(c: &mut Criterion) {
     let scratch = Scratch::new("crit-readers");
     let payloads = s::payloads(64, 64);

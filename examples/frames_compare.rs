@@ -223,7 +223,8 @@ fn main() {
     println!("- total run time {:.0} s", started.elapsed().as_secs_f64());
 }
 
-/// 1. Append 64 B frames to one stream, 10 MiB blocks (and 1 MiB blocks for comparison).
+/// Workload 1: append 64 B frames to one stream, 10 MiB blocks (and 1 MiB blocks for
+/// comparison).
 fn append_64(reps: usize, overhead: u64, rows: &mut Vec<Row>, notes: &mut Vec<String>) {
     eprintln!("append 64 B ...");
     let scratch = Scratch::new("cmp-append64");
@@ -271,7 +272,8 @@ fn append_64(reps: usize, overhead: u64, rows: &mut Vec<Row>, notes: &mut Vec<St
     rows.push(row_1m);
 }
 
-/// 2. Append 4 KiB frames, 10 MiB blocks, block-level sync; also the disk's own bandwidth.
+/// Workload 2: append 4 KiB frames, 10 MiB blocks, block-level sync; also the disk's own
+/// bandwidth.
 fn append_4k(reps: usize, rows: &mut Vec<Row>, notes: &mut Vec<String>) {
     eprintln!("append 4 KiB ...");
     let scratch = Scratch::new("cmp-append4k");
@@ -316,7 +318,7 @@ fn append_4k(reps: usize, rows: &mut Vec<Row>, notes: &mut Vec<String>) {
     rows.push(disk);
 }
 
-/// 3. Random seeks to existing timestamps, 64 B and 4 KiB frames.
+/// Workload 3: random seeks to existing timestamps, 64 B and 4 KiB frames.
 fn seeks(reps: usize, overhead: u64, rows: &mut Vec<Row>, notes: &mut Vec<String>) {
     for (frames, len, target) in [(100_000u64, 64usize, true), (100_000, 4 * s::KIB, false)] {
         eprintln!("seek {len} B ...");
@@ -385,7 +387,7 @@ fn seeks(reps: usize, overhead: u64, rows: &mut Vec<Row>, notes: &mut Vec<String
     }
 }
 
-/// 4. Forward scans, touching every byte.
+/// Workload 4: forward scans, touching every byte.
 fn scans(reps: usize, rows: &mut Vec<Row>) {
     for (frames, len, target) in [(100_000u64, 64usize, true), (100_000, 4 * s::KIB, false)] {
         eprintln!("scan {len} B ...");
@@ -432,7 +434,7 @@ fn scans(reps: usize, rows: &mut Vec<Row>) {
     }
 }
 
-/// 5. Two streams written in parallel.
+/// Workload 5: two streams written in parallel.
 fn parallel(reps: usize, rows: &mut Vec<Row>, notes: &mut Vec<String>) {
     eprintln!("two streams ...");
     let scratch = Scratch::new("cmp-parallel");
@@ -476,7 +478,7 @@ fn parallel(reps: usize, rows: &mut Vec<Row>, notes: &mut Vec<String>) {
     rows.push(row2);
 }
 
-/// 6. One writer with two live readers vs the writer alone (ratio = kept fraction).
+/// Workload 6: one writer with two live readers vs the writer alone (ratio = kept fraction).
 fn followers(reps: usize, rows: &mut Vec<Row>, notes: &mut Vec<String>) {
     let cases = [
         (

@@ -60,7 +60,7 @@ impl PinTable {
         }
     }
 
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub fn readers(&self, block: u64) -> u32 {
         self.words[block as usize].load(Ordering::Acquire) & !CLAIMED
     }
@@ -115,11 +115,13 @@ mod loom_model {
             // Writer: publish generation 1's frame, then try to reclaim for generation 2.
             let (wp, wb) = (pins.clone(), block.clone());
             let writer = thread::spawn(move || {
+                // SAFETY: loom checks this access for races; that is the point of the model.
                 wb.payload.with_mut(|p| unsafe { *p = 100 });
                 wb.commit.store(1, Ordering::Release);
                 if wp.try_claim(0) {
                     wb.commit.store(0, Ordering::Release);
                     wb.generation.store(2, Ordering::Release);
+                    // SAFETY: as above.
                     wb.payload.with_mut(|p| unsafe { *p = 200 });
                     wb.commit.store(1, Ordering::Release);
                     wp.release_claim(0);
@@ -130,6 +132,7 @@ mod loom_model {
                 if block.generation.load(Ordering::Acquire) == 1
                     && block.commit.load(Ordering::Acquire) == 1
                 {
+                    // SAFETY: as above.
                     let v = block.payload.with(|p| unsafe { *p });
                     assert_eq!(v, 100, "pinned reader saw the new use's bytes");
                 }

@@ -138,11 +138,24 @@ pub fn recover(shared: &SharedFile, catalog: &mut Catalog) -> Result<RecoveryRep
                         .sync_range(storage.header.block_offset(index), BLOCK_HEADER_SIZE as u64)?;
                     report.headers_repaired += 1;
                 }
-                Some(h) if h.generation != row.generation => {
+                Some(h) if h.generation != row.generation || h.stream_id != row.stream_id => {
                     catalog.release_blocks(&[index])?;
                     report.blocks_freed += 1;
                 }
-                Some(_) => {}
+                Some(_) => {
+                    // The commit count lies outside the header checksum: restore the catalog's
+                    // count as far as the block's frames bear it out.
+                    let count = storage.commit_count(base);
+                    if count.load(std::sync::atomic::Ordering::Acquire) as u64 != row.frames {
+                        let valid = valid_prefix(bytes, row.generation, row.frames as usize).count;
+                        count.store(valid as u32, std::sync::atomic::Ordering::Release);
+                        storage.sync_range(
+                            storage.header.block_offset(index),
+                            BLOCK_HEADER_SIZE as u64,
+                        )?;
+                        report.headers_repaired += 1;
+                    }
+                }
             },
             BlockState::Free => {
                 // A header from a use the catalog never recorded (the claim's commit was lost):

@@ -160,6 +160,21 @@ impl Storage {
             )),
         })?;
         validate_block_size(header.block_size)?;
+        // A checksum is not trust: a shape no allocation writes must not size the mapping or
+        // the per-block tables (an overflow, or gigabytes of pins).
+        let ceiling = (GROWABLE_BYTE_CEILING / header.block_size).clamp(1, GROWABLE_BLOCK_CEILING);
+        if (header.growable && header.max_blocks > ceiling)
+            || (!header.growable && header.max_blocks != header.initial_blocks)
+            || header
+                .max_blocks
+                .checked_mul(header.block_size)
+                .is_none_or(|b| b > u64::MAX / 2)
+        {
+            return Err(Error::corrupt(format!(
+                "{}: file header has an impossible shape",
+                path.display()
+            )));
+        }
         let capacity = header.max_blocks;
         let map_len = header.block_offset(capacity).max(HEADER_SIZE);
         let mut options = MmapOptions::new();

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 pub const USAGE: &str = "\
 Usage:
-  nanots [--unit s|ms|us|ns] <db_dir>              open (or create) a database and start the REPL
+  nanots [--unit s|ms|us|ns] [--block-size SIZE] <db_dir>
+                                      open (or create) a database and start the REPL
   nanots <db_dir> query '<tql>' [--start T] [--end T] [--format table|csv|json|chart]
   nanots <db_dir> import <file.csv[.gz|.xz]> [--stream S | --metric M [--label k=v]...]
                          [--columns a,b] [--create] [--type i64|u64|f64]
@@ -24,10 +25,11 @@ Times T are integers in the database unit, RFC 3339 (2024-01-31T12:00:00Z),
 or `nanots frames <subcommand> --help` for details.";
 
 pub const HELP_REPL: &str = "\
-nanots [--unit s|ms|us|ns] <db_dir>
+nanots [--unit s|ms|us|ns] [--block-size SIZE] <db_dir>
 
-Opens the database in <db_dir>, creating it when missing (--unit sets the timestamp unit of a
-new database; default ms), and starts an interactive shell. Lines starting with `.` are
+Opens the database in <db_dir>, creating it when missing, and starts an interactive shell.
+--unit (default ms) and --block-size (default 64KiB; larger suits a few big streams) apply
+when a database is created, with any subcommand. Lines starting with `.` are
 commands (type .help); anything else is a TQL query. When standard input is not a terminal the
 lines are read without prompts, errors go to stderr and the exit status is 1 if any failed.";
 
@@ -202,11 +204,18 @@ pub enum DbCmd {
     Check,
 }
 
+/// How to create the database if it does not exist yet.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NewDb {
+    pub unit: Option<String>,
+    pub block_size: Option<u64>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     Db {
         dir: PathBuf,
-        unit: Option<String>,
+        new_db: NewDb,
         cmd: DbCmd,
     },
     Frames(FramesCmd),
@@ -394,22 +403,35 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 
 pub fn parse_args(args: &[String]) -> Result<Command, ArgError> {
     let mut rest = args;
-    let mut unit = None;
+    let mut new_db = NewDb::default();
     loop {
-        match rest.first().map(String::as_str) {
+        let first = rest.first().map(String::as_str);
+        // Creation options come before <db_dir>, as `--opt value` or `--opt=value`.
+        let creation = first.and_then(|a| {
+            ["--unit", "--block-size"].into_iter().find_map(|name| {
+                if a == name {
+                    Some((name, rest.get(1).cloned(), 2))
+                } else {
+                    a.strip_prefix(name)
+                        .and_then(|r| r.strip_prefix('='))
+                        .map(|v| (name, Some(v.to_string()), 1))
+                }
+            })
+        });
+        if let Some((name, value, used)) = creation {
+            let value =
+                value.ok_or_else(|| usage_err(format!("option `{name}` needs a value"), USAGE))?;
+            if name == "--unit" {
+                new_db.unit = Some(value);
+            } else {
+                new_db.block_size = Some(parse_size(&value).map_err(|m| usage_err(m, USAGE))?);
+            }
+            rest = &rest[used..];
+            continue;
+        }
+        match first {
             None => return Err(usage_err("missing <db_dir>", USAGE)),
             Some("-h" | "--help" | "help") => return Err(ArgError::Help(USAGE)),
-            Some("--unit") => {
-                let u = rest
-                    .get(1)
-                    .ok_or_else(|| usage_err("option `--unit` needs a value", USAGE))?;
-                unit = Some(u.clone());
-                rest = &rest[2..];
-            }
-            Some(a) if a.starts_with("--unit=") => {
-                unit = Some(a["--unit=".len()..].to_string());
-                rest = &rest[1..];
-            }
             Some("frames") => return parse_frames(&rest[1..]).map(Command::Frames),
             Some("demo") => {
                 let p = parse_with(
@@ -430,7 +452,7 @@ pub fn parse_args(args: &[String]) -> Result<Command, ArgError> {
             Some(dir) => {
                 let dir = PathBuf::from(dir);
                 let cmd = parse_db_cmd(&rest[1..])?;
-                return Ok(Command::Db { dir, unit, cmd });
+                return Ok(Command::Db { dir, new_db, cmd });
             }
         }
     }
@@ -684,15 +706,18 @@ mod tests {
             parse_args(&v(&["db"])),
             Ok(Command::Db {
                 dir: "db".into(),
-                unit: None,
+                new_db: NewDb::default(),
                 cmd: DbCmd::Repl
             })
         );
         assert_eq!(
-            parse_args(&v(&["--unit", "us", "db"])),
+            parse_args(&v(&["--unit", "us", "--block-size=1MiB", "db"])),
             Ok(Command::Db {
                 dir: "db".into(),
-                unit: Some("us".into()),
+                new_db: NewDb {
+                    unit: Some("us".into()),
+                    block_size: Some(1 << 20)
+                },
                 cmd: DbCmd::Repl
             })
         );
@@ -715,7 +740,7 @@ mod tests {
             c,
             Command::Db {
                 dir: "db".into(),
-                unit: None,
+                new_db: NewDb::default(),
                 cmd: DbCmd::Query {
                     tql: "avg(x)".into(),
                     start: Some("2024-01-01".into()),

@@ -232,17 +232,17 @@ fn draw_line(c: &mut Canvas, x0: usize, y0: usize, x1: usize, y1: usize) {
 /// plot's start and the last right-aligned at its end.
 fn time_axis(t0: i64, t1: i64, cols: usize, indent: usize, ups: i64) -> String {
     let span = t1.saturating_sub(t0);
-    let sample = format_axis_label(t0, ups, span);
-    let lw = sample.chars().count();
     let mut line: Vec<char> = vec![' '; indent + cols];
     if t0 == t1 {
-        put(&mut line, indent, &sample);
+        put(&mut line, indent, &format_axis_label(t0, ups, 0));
     } else {
-        let max_labels = (cols / (lw + 4)).max(2);
-        let n = max_labels.min(6);
+        // The widest label format is 11 characters; leave room between neighbours.
+        let n = (cols / 15).clamp(2, 6);
+        let step = (span as i128 / (n as i128 - 1)) as i64;
         for i in 0..n {
             let t = t0 + ((span as i128) * i as i128 / (n as i128 - 1)) as i64;
-            let label = format_axis_label(t, ups, span);
+            let label = format_axis_label(t, ups, step);
+            let lw = label.chars().count();
             let x = indent + cols.saturating_sub(1) * i / (n - 1);
             let start = if i == 0 {
                 indent

@@ -7,7 +7,7 @@ use std::time::Instant;
 use nanots::{Connection, ConnectionOptions, QueryResult, TimeUnit, ValueType};
 
 use crate::CliError;
-use crate::args::{DbCmd, Format, ImportArgs};
+use crate::args::{DbCmd, Format, ImportArgs, NewDb};
 use crate::import::{self, ImportOptions, Naming};
 use crate::output::{self, Align, OutputCtx, human_bytes, thousands};
 use crate::repl::{DOT_HELP, Dot, parse_dot};
@@ -48,7 +48,7 @@ pub fn parse_unit(s: &str) -> Result<TimeUnit, CliError> {
 
 /// Opens a database. `create` allows a missing directory to become a new database; read-only
 /// subcommands refuse, so that a typo in the path does not silently create an empty one.
-pub fn open_db(dir: &Path, unit: Option<&str>, create: bool) -> Result<Connection, CliError> {
+pub fn open_db(dir: &Path, new_db: &NewDb, create: bool) -> Result<Connection, CliError> {
     if !create && !dir.exists() {
         return Err(CliError::Failed(format!(
             "no database at {} (run `nanots {}` to create one)",
@@ -56,17 +56,15 @@ pub fn open_db(dir: &Path, unit: Option<&str>, create: bool) -> Result<Connectio
             dir.display()
         )));
     }
-    let conn = match unit {
-        Some(u) => {
-            let opts = ConnectionOptions {
-                time_unit: parse_unit(u)?,
-                ..ConnectionOptions::default()
-            };
-            Connection::open_with(dir, opts)
-        }
-        None => Connection::new(dir),
-    };
-    conn.map_err(|e| CliError::Failed(format!("cannot open database {}: {e}", dir.display())))
+    let mut opts = ConnectionOptions::default();
+    if let Some(u) = &new_db.unit {
+        opts.time_unit = parse_unit(u)?;
+    }
+    if let Some(b) = new_db.block_size {
+        opts.block_size = b;
+    }
+    Connection::open_with(dir, opts)
+        .map_err(|e| CliError::Failed(format!("cannot open database {}: {e}", dir.display())))
 }
 
 pub enum Outcome {
@@ -109,10 +107,11 @@ impl Session {
         self.conn.time_unit().units_per_second()
     }
 
-    fn ctx(&self) -> OutputCtx {
+    fn ctx<'a>(&self, query: &'a str) -> OutputCtx<'a> {
         OutputCtx {
             ups: self.ups(),
             color: self.color,
+            query,
         }
     }
 
@@ -162,7 +161,7 @@ impl Session {
                     CliError::Failed(format!("cannot write {}: {e}", path.display()))
                 })?;
                 let mut w = std::io::BufWriter::new(file);
-                output::write_result(&mut w, &res, Format::Csv, &self.ctx())?;
+                output::write_result(&mut w, &res, Format::Csv, &self.ctx(tql))?;
                 w.flush()?;
                 let rows = match &res {
                     QueryResult::Scalars(s) => s.len(),
@@ -172,7 +171,7 @@ impl Session {
                 return Ok(());
             }
         };
-        output::write_result(out, &res, format, &self.ctx())?;
+        output::write_result(out, &res, format, &self.ctx(tql))?;
         Ok(())
     }
 
@@ -350,13 +349,13 @@ pub fn write_streams(conn: &Connection, out: &mut dyn Write) -> Result<(), CliEr
 /// Runs one database subcommand, writing its normal output to `out`. Returns the exit status.
 pub fn run_db_cmd(
     dir: &Path,
-    unit: Option<&str>,
+    new_db: &NewDb,
     cmd: DbCmd,
     out: &mut dyn Write,
 ) -> Result<i32, CliError> {
     match cmd {
         DbCmd::Repl => {
-            let conn = open_db(dir, unit, true)?;
+            let conn = open_db(dir, new_db, true)?;
             let interactive = crate::progress::stdin_is_tty();
             let color = interactive && crate::progress::stdout_is_tty();
             let mut session = Session::new(conn, interactive, color);
@@ -375,7 +374,7 @@ pub fn run_db_cmd(
             end,
             format,
         } => {
-            let conn = open_db(dir, unit, false)?;
+            let conn = open_db(dir, new_db, false)?;
             let ups = conn.time_unit().units_per_second();
             let start = bound_arg(start.as_deref(), ups, "--start")?;
             let end = bound_arg(end.as_deref(), ups, "--end")?;
@@ -383,6 +382,7 @@ pub fn run_db_cmd(
             let ctx = OutputCtx {
                 ups,
                 color: format == Format::Chart && crate::progress::stdout_is_tty(),
+                query: &tql,
             };
             output::write_result(out, &res, format, &ctx)?;
             Ok(0)
@@ -393,7 +393,7 @@ pub fn run_db_cmd(
             end,
             format,
         } => {
-            let conn = open_db(dir, unit, false)?;
+            let conn = open_db(dir, new_db, false)?;
             let ups = conn.time_unit().units_per_second();
             let start = bound_arg(start.as_deref(), ups, "--start")?;
             let end = bound_arg(end.as_deref(), ups, "--end")?;
@@ -412,24 +412,24 @@ pub fn run_db_cmd(
             Ok(0)
         }
         DbCmd::Import(a) => {
-            let conn = open_db(dir, unit, true)?;
+            let conn = open_db(dir, new_db, true)?;
             let summary = run_import(&conn, &a)?;
             writeln!(out, "{}", summary.line())?;
             Ok(0)
         }
         DbCmd::Streams => {
-            let conn = open_db(dir, unit, false)?;
+            let conn = open_db(dir, new_db, false)?;
             write_streams(&conn, out)?;
             Ok(0)
         }
         DbCmd::Info => {
-            let conn = open_db(dir, unit, false)?;
+            let conn = open_db(dir, new_db, false)?;
             writeln!(out, "database         {}", dir.display())?;
             write_stats(&conn, out)?;
             Ok(0)
         }
         DbCmd::Check => {
-            let conn = open_db(dir, unit, false)?;
+            let conn = open_db(dir, new_db, false)?;
             let report = conn.check()?;
             writeln!(
                 out,

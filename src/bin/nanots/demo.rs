@@ -12,7 +12,7 @@ use nanots::{Connection, ConnectionOptions, QueryResult, TimeUnit};
 use crate::CliError;
 use crate::chart::{self, ChartOptions, ChartSeries};
 use crate::import::{self, ImportOptions, Naming};
-use crate::output::{human_bytes, series_name, thousands};
+use crate::output::{human_bytes, thousands};
 use crate::timefmt::{format_duration, format_timestamp};
 
 const CAMERAS: u32 = 4;
@@ -64,7 +64,7 @@ fn frame_ts(i: u64) -> i64 {
 }
 
 fn is_keyframe(i: u64) -> bool {
-    i.is_multiple_of(GOP)
+    i % GOP == 0
 }
 
 /// I-frames ~60–120 KB, P-frames ~8–25 KB, fixed by camera and frame index.
@@ -406,9 +406,10 @@ fn run_numeric(dir: &Path, plan: &Plan, out: &mut dyn Write) -> Result<(u64, f64
     let db_dir = dir.join("db");
     let conn = Connection::open_with(
         &db_dir,
+        // Two large streams: 1 MiB blocks mean fewer block transitions, each of which syncs.
         ConnectionOptions {
             time_unit: TimeUnit::Milliseconds,
-            ..ConnectionOptions::default()
+            block_size: 1 << 20,
         },
     )
     .map_err(fail("opening the database"))?;
@@ -512,17 +513,13 @@ fn run_numeric(dir: &Path, plan: &Plan, out: &mut dyn Write) -> Result<(u64, f64
     match conn.prepare_query(&q, None, None).and_then(|q| q.collect()) {
         Ok(QueryResult::Series(series)) => {
             let took = format_duration(t0.elapsed().as_secs_f64());
-            writeln!(out, "\n{q}  ({took})")?;
+            writeln!(out, "\n{q}: {} series in {took}", series.len())?;
             if let Some(s) = series.first() {
                 let values = (0..s.values.len())
                     .filter_map(|i| s.values.get(i).map(|v| v.as_f64()))
                     .collect();
                 let cs = ChartSeries {
-                    title: format!(
-                        "{}  daily average, {} points, UTC",
-                        series_name(&s.labels),
-                        s.timestamps.len()
-                    ),
+                    title: format!("{q}  ({} daily averages, UTC)", s.timestamps.len()),
                     timestamps: &s.timestamps,
                     values,
                 };

@@ -24,6 +24,21 @@ fn bound(s: Option<&str>, default: i64, what: &str) -> Result<i64, CliError> {
     }
 }
 
+/// The library reads an unknown tag as an empty stream; on the command line that is almost
+/// always a typo, so say which streams exist.
+fn require_stream(reader: &nanots::Reader, tag: &str) -> Result<(), CliError> {
+    let tags = reader.stream_tags(i64::MIN, i64::MAX)?;
+    if tags.iter().any(|t| t == tag) {
+        return Ok(());
+    }
+    let known = if tags.is_empty() {
+        "the file has no streams".to_string()
+    } else {
+        format!("streams: {}", tags.join(", "))
+    };
+    Err(CliError::Failed(format!("no stream `{tag}` ({known})")))
+}
+
 pub fn run(cmd: FramesCmd, out: &mut dyn Write) -> Result<i32, CliError> {
     match cmd {
         FramesCmd::Allocate {
@@ -152,6 +167,7 @@ pub fn run(cmd: FramesCmd, out: &mut dyn Write) -> Result<i32, CliError> {
             let start = bound(start.as_deref(), i64::MIN, "--start")?;
             let end = bound(end.as_deref(), i64::MAX, "--end")?;
             let reader = nanots::Reader::open(&file)?;
+            require_stream(&reader, &tag)?;
             writeln!(out, "timestamp,time_utc,flags,size,block_sequence")?;
             let mut io_err = None;
             let mut n = 0u64;
@@ -195,6 +211,7 @@ pub fn run(cmd: FramesCmd, out: &mut dyn Write) -> Result<i32, CliError> {
                     "<start> `{start}` is after <end> `{end}`"
                 )));
             }
+            require_stream(&nanots::Reader::open(&file)?, &tag)?;
             let freed = nanots::free_blocks(&file, &tag, s, e)?;
             writeln!(out, "freed {} blocks of {tag}", thousands(freed))?;
             Ok(0)
@@ -202,10 +219,22 @@ pub fn run(cmd: FramesCmd, out: &mut dyn Write) -> Result<i32, CliError> {
     }
 }
 
-/// Classic 16-bytes-per-line hex dump with an ASCII column.
+/// Hex dump in the style of `hexdump -C`: 16 bytes a line with an ASCII column, runs of
+/// identical lines shown once followed by `*`, and the end offset on the last line.
 pub fn write_hex(out: &mut dyn Write, data: &[u8]) -> std::io::Result<()> {
+    let mut previous: Option<&[u8]> = None;
+    let mut starred = false;
     for (i, chunk) in data.chunks(16).enumerate() {
-        let mut hex = String::with_capacity(48);
+        if previous == Some(chunk) && chunk.len() == 16 {
+            if !starred {
+                writeln!(out, "  *")?;
+                starred = true;
+            }
+            continue;
+        }
+        previous = Some(chunk);
+        starred = false;
+        let mut hex = String::with_capacity(50);
         for (j, b) in chunk.iter().enumerate() {
             if j == 8 {
                 hex.push(' ');
@@ -224,6 +253,9 @@ pub fn write_hex(out: &mut dyn Write, data: &[u8]) -> std::io::Result<()> {
             .collect();
         writeln!(out, "  {:08x}  {hex:<49} |{ascii}|", i * 16)?;
     }
+    if starred || data.len() % 16 != 0 {
+        writeln!(out, "  {:08x}", data.len())?;
+    }
     Ok(())
 }
 
@@ -237,12 +269,20 @@ mod tests {
         write_hex(&mut buf, b"hello, world!\x00\x01\x02\x03").unwrap();
         let s = String::from_utf8(buf).unwrap();
         let lines: Vec<&str> = s.lines().collect();
-        assert_eq!(lines.len(), 2);
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[2], "  00000011");
         assert!(
             lines[0].starts_with("  00000000  68 65 6c 6c 6f 2c 20 77  6f 72"),
             "{s}"
         );
         assert!(lines[0].ends_with("|hello, world!...|"), "{s}");
         assert!(lines[1].starts_with("  00000010  03"));
+        let mut buf = Vec::new();
+        write_hex(&mut buf, &[7u8; 64]).unwrap();
+        let s = String::from_utf8(buf).unwrap();
+        let lines: Vec<&str> = s.lines().collect();
+        assert_eq!(lines.len(), 3, "{s}");
+        assert_eq!(lines[1], "  *");
+        assert_eq!(lines[2], "  00000040");
     }
 }

@@ -640,6 +640,27 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// The line parsers see arbitrary user files: they must never panic, and a line without
+        /// quotes splits exactly like `str::split`.
+        #[test]
+        fn parsers_never_panic(line in "[0-9a-zT:Z+., \"\\-é\u{feff}]{0,40}") {
+            let mut fields = Vec::new();
+            split_csv(&line, &mut fields);
+            if !line.contains('"') {
+                let plain: Vec<&str> = line.split(',').collect();
+                proptest::prop_assert_eq!(fields.iter().map(|c| c.as_ref()).collect::<Vec<_>>(), plain);
+            }
+            for f in &fields {
+                let _ = crate::timefmt::parse_timestamp(f, 1_000_000_000);
+                let _ = crate::timefmt::parse_bound(f, 1);
+                for vt in [ValueType::Integer64, ValueType::UInteger64, ValueType::Float64] {
+                    let _ = parse_cell(&mut Column::new(vt), trim_fast(f));
+                }
+            }
+        }
+    }
+
     #[test]
     fn cells() {
         let mut c = Column::new(ValueType::UInteger64);

@@ -47,13 +47,13 @@ fn run(cmd: Command) -> Result<i32, CliError> {
     match cmd {
         Command::Db {
             dir,
-            unit,
+            new_db,
             cmd: DbCmd::Repl,
-        } => commands::run_db_cmd(&dir, unit.as_deref(), DbCmd::Repl, &mut io::sink()),
-        Command::Db { dir, unit, cmd } => {
+        } => commands::run_db_cmd(&dir, &new_db, DbCmd::Repl, &mut io::sink()),
+        Command::Db { dir, new_db, cmd } => {
             let stdout = io::stdout();
             let mut out = BufWriter::new(stdout.lock());
-            let code = commands::run_db_cmd(&dir, unit.as_deref(), cmd, &mut out)?;
+            let code = commands::run_db_cmd(&dir, &new_db, cmd, &mut out)?;
             out.flush()?;
             Ok(code)
         }

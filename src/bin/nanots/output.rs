@@ -10,10 +10,22 @@ use crate::timefmt::format_timestamp;
 
 /// What rendering needs to know about the database and the terminal.
 #[derive(Debug, Clone, Copy)]
-pub struct OutputCtx {
+pub struct OutputCtx<'a> {
     /// Database timestamp units per second.
     pub ups: i64,
     pub color: bool,
+    /// The query, which names a series that has no labels (an aggregate or an expression).
+    pub query: &'a str,
+}
+
+impl OutputCtx<'_> {
+    fn title(&self, l: &Labels) -> String {
+        if *l == Labels::default() && !self.query.is_empty() {
+            self.query.to_string()
+        } else {
+            series_name(l)
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -217,7 +229,7 @@ fn write_series_table(
         if i > 0 {
             writeln!(out)?;
         }
-        writeln!(out, "{}", series_name(&s.labels))?;
+        writeln!(out, "{}", ctx.title(&s.labels))?;
         let rows: Vec<Vec<String>> = s
             .timestamps
             .iter()
@@ -288,7 +300,7 @@ pub fn write_series_charts(
         let cs = ChartSeries {
             title: format!(
                 "{}  ({} points, UTC)",
-                series_name(&s.labels),
+                ctx.title(&s.labels),
                 s.timestamps.len()
             ),
             timestamps: &s.timestamps,
@@ -334,7 +346,7 @@ pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
+        if i > 0 && (s.len() - i) % 3 == 0 {
             out.push(',');
         }
         out.push(c);
@@ -367,6 +379,7 @@ mod tests {
             &OutputCtx {
                 ups: 1000,
                 color: false,
+                query: "q",
             },
         )
         .unwrap();

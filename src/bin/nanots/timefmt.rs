@@ -115,28 +115,24 @@ pub fn format_rfc3339(ts: i64, ups: i64) -> String {
     s
 }
 
-/// A short label for a chart's time axis: only as precise as the visible span requires.
-pub fn format_axis_label(ts: i64, ups: i64, span: i64) -> String {
+/// A short label for a chart's time axis, as precise as the distance `step` between
+/// neighbouring labels requires (so that neighbours never read the same).
+pub fn format_axis_label(ts: i64, ups: i64, step: i64) -> String {
     let c = to_civil(ts, ups);
-    let span_secs = span / ups.max(1);
-    if span_secs >= 3 * SECS_PER_DAY {
+    let step_secs = step / ups.max(1);
+    if step_secs >= SECS_PER_DAY {
         format!("{:04}-{:02}-{:02}", c.year, c.month, c.day)
-    } else if span_secs >= 120 {
+    } else if step_secs >= 60 {
         format!("{:02}-{:02} {:02}:{:02}", c.month, c.day, c.hour, c.minute)
-    } else if span_secs >= 10 {
+    } else if step_secs >= 1 {
         format!("{:02}:{:02}:{:02}", c.hour, c.minute, c.second)
     } else {
         let digits = frac_digits(ups).min(3);
-        let scaled = if digits == 0 {
-            0
-        } else {
-            c.frac / (ups / 10_i64.pow(digits as u32))
-        };
         if digits == 0 {
-            format!("{:02}:{:02}:{:02}", c.hour, c.minute, c.second)
-        } else {
-            format!("{:02}:{:02}.{:0digits$}", c.minute, c.second, scaled)
+            return format!("{:02}:{:02}:{:02}", c.hour, c.minute, c.second);
         }
+        let scaled = c.frac / (ups / 10_i64.pow(digits as u32));
+        format!("{:02}:{:02}.{:0digits$}", c.minute, c.second, scaled)
     }
 }
 
@@ -389,17 +385,27 @@ mod tests {
         let t = parse_timestamp("2024-05-06T07:08:09.123456Z", 1_000_000).unwrap();
         assert_eq!(format_rfc3339(t, 1_000_000), "2024-05-06T07:08:09.123456Z");
         assert_eq!(
-            format_axis_label(t, 1_000_000, 30 * 86_400_000_000),
+            format_axis_label(t, 1_000_000, 2 * 86_400_000_000),
             "2024-05-06"
         );
         assert_eq!(
             format_axis_label(t, 1_000_000, 3_600_000_000),
             "05-06 07:08"
         );
-        assert_eq!(format_axis_label(t, 1_000_000, 60_000_000), "07:08:09");
-        assert_eq!(format_axis_label(t, 1_000_000, 1_000_000), "08:09.123");
+        assert_eq!(format_axis_label(t, 1_000_000, 10_000_000), "07:08:09");
+        assert_eq!(format_axis_label(t, 1_000_000, 100_000), "08:09.123");
         assert_eq!(format_duration(0.0123), "12.30 ms");
         assert_eq!(format_duration(2.5), "2.50 s");
+    }
+
+    proptest::proptest! {
+        /// Every representable second formats and parses back to itself.
+        #[test]
+        fn format_parse_round_trip(secs in -62_135_596_800i64..253_402_300_799, frac in 0i64..1000) {
+            let ts = secs * 1000 + frac;
+            proptest::prop_assert_eq!(parse_timestamp(&format_rfc3339(ts, 1000), 1000), Ok(ts));
+            proptest::prop_assert_eq!(parse_timestamp(&format_timestamp(ts, 1000), 1000), Ok(ts));
+        }
     }
 
     #[test]

@@ -1,0 +1,8 @@
+#![no_main]
+//! Fuzz target `chunk_decode`: the body lives in `fuzz/bodies.rs`, which `tests/fuzz_bodies.rs` also
+//! runs over the committed corpus on every `cargo test`.
+
+#[path = "../bodies.rs"]
+mod bodies;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| bodies::chunk_decode(data));
