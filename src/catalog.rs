@@ -134,6 +134,16 @@ pub struct ClaimedBlock {
     pub version: u64,
 }
 
+/// A block a write context is done with, to be recorded as finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FinishedBlock {
+    pub index: u64,
+    /// First and last key; `None` when the block holds no frame.
+    pub extent: Option<(Key, Key)>,
+    pub frames: u64,
+    pub bytes: u64,
+}
+
 /// Everything readers need to build their in-memory directory.
 #[derive(Debug, Default)]
 pub struct CatalogSnapshot {
@@ -370,8 +380,12 @@ impl Catalog {
         reclaim: bool,
         stream_id: u64,
         segment_id: u64,
+        finishing: Option<&FinishedBlock>,
     ) -> Result<ClaimedBlock> {
         let tx = self.write_tx()?;
+        if let Some(finished) = finishing {
+            Self::record_finished(&tx, finished)?;
+        }
         let generation: i64 = tx.query_row(
             "UPDATE meta SET value = value + 1 WHERE key = 'next_generation' RETURNING value - 1",
             [],
@@ -409,33 +423,35 @@ impl Catalog {
     }
 
     /// Records a finished block and its stream's last key.
-    pub fn finish_block(
-        &mut self,
-        index: u64,
-        first: Key,
-        last: Key,
-        frames: u64,
-        bytes: u64,
-    ) -> Result<u64> {
+    pub fn finish_block(&mut self, finished: &FinishedBlock) -> Result<u64> {
         let tx = self.write_tx()?;
+        Self::record_finished(&tx, finished)?;
+        let version = Self::bump_version(&tx)?;
+        tx.commit()?;
+        Ok(version)
+    }
+
+    fn record_finished(tx: &rusqlite::Transaction<'_>, finished: &FinishedBlock) -> Result<()> {
+        let Some((first, last)) = finished.extent else {
+            return Err(Error::invalid(
+                "an empty block cannot be recorded as finished",
+            ));
+        };
         let stream_id: i64 = tx.query_row(
             "UPDATE blocks SET state = 2, first_ts = ?2, first_sk = ?3, last_ts = ?4, last_sk = ?5, frames = ?6, bytes = ?7
              WHERE idx = ?1 RETURNING stream_id",
             params![
-                index as i64,
+                finished.index as i64,
                 first.timestamp,
                 first.secondary_key as i64,
                 last.timestamp,
                 last.secondary_key as i64,
-                frames as i64,
-                bytes as i64
+                finished.frames as i64,
+                finished.bytes as i64
             ],
             |r| r.get(0),
         )?;
-        Self::raise_last_key(&tx, stream_id as u64, last)?;
-        let version = Self::bump_version(&tx)?;
-        tx.commit()?;
-        Ok(version)
+        Self::raise_last_key(tx, stream_id as u64, last)
     }
 
     fn raise_last_key(tx: &rusqlite::Transaction<'_>, stream_id: u64, last: Key) -> Result<()> {
@@ -586,9 +602,12 @@ impl Catalog {
         valid: Option<(Key, Key, u64, u64)>,
     ) -> Result<u64> {
         match valid {
-            Some((first, last, frames, bytes)) => {
-                self.finish_block(index, first, last, frames, bytes)
-            }
+            Some((first, last, frames, bytes)) => self.finish_block(&FinishedBlock {
+                index,
+                extent: Some((first, last)),
+                frames,
+                bytes,
+            }),
             None => self.release_blocks(&[index]),
         }
     }

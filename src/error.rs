@@ -66,8 +66,6 @@ pub enum Error {
     Query(String),
     /// The stream already exists (with the same label set).
     StreamExists(String),
-    /// A reader could not keep up: the writer recycled every block it tried to read.
-    Overrun(String),
 }
 
 impl Error {
@@ -96,7 +94,6 @@ impl Error {
             Error::Syntax(_) => 20,
             Error::Query(_) => 21,
             Error::StreamExists(_) => 22,
-            Error::Overrun(_) => 23,
         }
     }
 
@@ -188,10 +185,6 @@ impl fmt::Display for Error {
             Error::Syntax(msg) => write!(f, "E6: {msg}"),
             Error::Query(msg) => write!(f, "query error: {msg}"),
             Error::StreamExists(name) => write!(f, "stream '{name}' already exists"),
-            Error::Overrun(tag) => write!(
-                f,
-                "reader of stream '{tag}' was overrun: the writer recycled the blocks it was reading; use a larger file or read closer to the tail"
-            ),
         }
     }
 }

@@ -184,9 +184,11 @@ struct Current {
     metadata: Arc<str>,
 }
 
-/// How many times a navigation re-reads the catalog after finding blocks reused under it before
-/// it gives up (only a writer recycling the whole file faster than one catalog read gets here).
-const MAX_RETRIES: usize = 16;
+/// How many times a navigation reads the directory (the first time, then forced reloads) after
+/// finding blocks reused under it. When blocks keep disappearing faster than the catalog says
+/// where their data went, the frames sought are being destroyed: the navigation then reports
+/// no frame, like at the live tail, and a later call looks again.
+const MAX_ATTEMPTS: usize = 3;
 
 enum PinOutcome {
     Held,
@@ -346,7 +348,7 @@ impl FrameIterator {
 
     fn seek_at_or_after(&mut self, key: Key) -> Result<bool> {
         let mut invalid_seen = false;
-        for attempt in 0..MAX_RETRIES {
+        for attempt in 0..MAX_ATTEMPTS {
             let Some(stream) = self.refresh(attempt > 0)? else {
                 self.invalidate(Some(key));
                 return Ok(false);
@@ -384,13 +386,14 @@ impl FrameIterator {
                 }
             }
         }
-        Err(self.overrun())
+        self.invalidate(Some(key));
+        Ok(false)
     }
 
     /// Moves to the last frame with a key below `limit` (or the very last frame).
     fn seek_before(&mut self, limit: Option<Key>) -> Result<bool> {
         let mut invalid_seen = false;
-        for attempt in 0..MAX_RETRIES {
+        for attempt in 0..MAX_ATTEMPTS {
             let Some(stream) = self.refresh(attempt > 0)? else {
                 self.invalidate(Some(Key::MIN));
                 return Ok(false);
@@ -436,7 +439,8 @@ impl FrameIterator {
                 }
             }
         }
-        Err(self.overrun())
+        self.invalidate(Some(limit.unwrap_or(Key::MIN)));
+        Ok(false)
     }
 
     /// Pins the block, copies and validates frame `entry` of it, and positions there.
@@ -544,11 +548,6 @@ impl FrameIterator {
             "stream '{}': a frame failed its checksum in a block the catalog still lists",
             self.tag
         ))
-    }
-
-    fn overrun(&mut self) -> Error {
-        self.invalidate(self.resume);
-        Error::Overrun(self.tag.clone())
     }
 }
 

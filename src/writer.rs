@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
-use crate::catalog::{Catalog, ClaimedBlock};
+use crate::catalog::{Catalog, ClaimedBlock, FinishedBlock};
 use crate::error::{Error, Result};
 use crate::format::block::{
     BLOCK_HEADER_SIZE, BlockHeader, ENTRY_SIZE, IndexEntry, Key, entry_offset, fits, max_entries,
@@ -332,35 +332,38 @@ impl WriteContext {
         Ok(())
     }
 
-    fn finish_block(&mut self) -> Result<()> {
+    /// Syncs the current block and hands it back for the catalog to record as finished.
+    fn take_finished_block(&mut self) -> Result<Option<FinishedBlock>> {
         if self.block.is_none() {
-            return Ok(());
+            return Ok(None);
         }
         if self.inner.options.durability != Durability::Never {
             self.sync_block()?;
         }
-        let Some(block) = self.block.take() else {
-            return Ok(());
-        };
-        let mut catalog = self.inner.catalog.lock();
-        let version = match (block.first, block.last) {
-            (Some(first), Some(last)) => catalog.finish_block(
-                block.index,
-                first,
-                last,
-                block.count as u64,
-                block.payload_bytes,
-            )?,
-            // Nothing was written: give the block back.
-            _ => catalog.release_blocks(&[block.index])?,
-        };
-        self.inner.shared.storage.publish_catalog_version(version);
-        Ok(())
+        Ok(self.block.take().map(|block| FinishedBlock {
+            index: block.index,
+            extent: block.first.zip(block.last),
+            frames: block.count as u64,
+            bytes: block.payload_bytes,
+        }))
+    }
+
+    fn finish_block(&mut self) -> Result<()> {
+        match self.take_finished_block()? {
+            Some(finished) => self
+                .inner
+                .record_finish(&mut self.inner.catalog.lock(), &finished),
+            None => Ok(()),
+        }
     }
 
     fn start_next_block(&mut self) -> Result<()> {
-        self.finish_block()?;
-        let claimed = self.inner.claim_block(self.stream_id, self.segment_id)?;
+        // The old block is finished in the same catalog transaction that claims the new one:
+        // one durable commit per block transition instead of two.
+        let finished = self.take_finished_block()?;
+        let claimed = self
+            .inner
+            .claim_block(self.stream_id, self.segment_id, finished.as_ref())?;
         let storage = &self.inner.shared.storage;
         let Some(base) = storage.block_ptr(claimed.index) else {
             return Err(Error::corrupt(format!(
@@ -408,15 +411,73 @@ impl WriterInner {
     /// Finds a block for a stream — a free one, a new one if the file can grow, else the oldest
     /// finished one if auto-reclaim is on — and prepares it: catalog first, then a new header
     /// synced before any frame is written.
-    fn claim_block(&self, stream_id: u64, segment_id: u64) -> Result<ClaimedBlock> {
+    fn claim_block(
+        &self,
+        stream_id: u64,
+        segment_id: u64,
+        finishing: Option<&FinishedBlock>,
+    ) -> Result<ClaimedBlock> {
+        let mut catalog = self.catalog.lock();
+        let claimed = self.find_and_claim(&mut catalog, stream_id, segment_id, finishing);
+        let claimed = match claimed {
+            Ok(claimed) => claimed,
+            Err(e) => {
+                // The old block must still be recorded as finished.
+                if let Some(finished) = finishing {
+                    self.record_finish(&mut catalog, finished)?;
+                }
+                return Err(e);
+            }
+        };
+        drop(catalog);
+        let storage = &self.shared.storage;
+        // Readers may use the block as soon as its new header is in place (it holds no frames
+        // yet); the sync that makes the header durable does not need to keep them out.
+        let prepared = self.write_block_header(&claimed, stream_id, segment_id);
+        self.shared.pins.release_claim(claimed.index);
+        prepared?;
+        self.sync(
+            storage.header.block_offset(claimed.index),
+            BLOCK_HEADER_SIZE as u64,
+        )?;
+        storage.publish_catalog_version(claimed.version);
+        storage.prefault_block(claimed.index);
+        Ok(claimed)
+    }
+
+    fn record_finish(&self, catalog: &mut Catalog, finished: &FinishedBlock) -> Result<()> {
+        let version = match finished.extent {
+            Some(_) => catalog.finish_block(finished)?,
+            // Nothing was written: give the block back.
+            None => catalog.release_blocks(&[finished.index])?,
+        };
+        self.shared.storage.publish_catalog_version(version);
+        Ok(())
+    }
+
+    /// Picks a block and records the claim (with `finishing`, if any, in the same transaction).
+    fn find_and_claim(
+        &self,
+        catalog: &mut Catalog,
+        stream_id: u64,
+        segment_id: u64,
+        finishing: Option<&FinishedBlock>,
+    ) -> Result<ClaimedBlock> {
         let storage = &self.shared.storage;
         let pins = &self.shared.pins;
-        let mut catalog = self.catalog.lock();
-        let claimed = loop {
+        // An empty finishing block is released on its own, not folded into the claim.
+        let finishing = match finishing {
+            Some(f) if f.extent.is_none() => {
+                self.record_finish(catalog, f)?;
+                None
+            }
+            other => other,
+        };
+        loop {
             // A free block may still be pinned by a reader with an older directory.
             let free = catalog.free_blocks(64)?;
             if let Some(&index) = free.iter().find(|&&i| pins.try_claim(i)) {
-                break self.record_claim(&mut catalog, index, false, stream_id, segment_id)?;
+                return self.record_claim(catalog, index, false, stream_id, segment_id, finishing);
             }
             if free.is_empty()
                 && let Some(new_count) = storage.next_growth()
@@ -430,29 +491,18 @@ impl WriterInner {
             if self.options.auto_reclaim {
                 let candidates = catalog.oldest_finished_blocks(64)?;
                 if let Some(victim) = candidates.iter().find(|b| pins.try_claim(b.index)) {
-                    break self.record_claim(
-                        &mut catalog,
+                    return self.record_claim(
+                        catalog,
                         victim.index,
                         true,
                         stream_id,
                         segment_id,
-                    )?;
+                        finishing,
+                    );
                 }
             }
             return Err(Error::NoFreeBlocks);
-        };
-        // Readers may use the block as soon as its new header is in place (it holds no frames
-        // yet); the sync that makes the header durable does not need to keep them out.
-        let prepared = self.write_block_header(&claimed, stream_id, segment_id);
-        pins.release_claim(claimed.index);
-        prepared?;
-        self.sync(
-            storage.header.block_offset(claimed.index),
-            BLOCK_HEADER_SIZE as u64,
-        )?;
-        storage.publish_catalog_version(claimed.version);
-        storage.prefault_block(claimed.index);
-        Ok(claimed)
+        }
     }
 
     fn record_claim(
@@ -462,9 +512,10 @@ impl WriterInner {
         reclaim: bool,
         stream_id: u64,
         segment_id: u64,
+        finishing: Option<&FinishedBlock>,
     ) -> Result<ClaimedBlock> {
         catalog
-            .claim_block(index, reclaim, stream_id, segment_id)
+            .claim_block(index, reclaim, stream_id, segment_id, finishing)
             .inspect_err(|_| {
                 self.shared.pins.release_claim(index);
             })

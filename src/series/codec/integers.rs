@@ -473,6 +473,11 @@ fn write_block(w: &mut BitWriter, residuals: &[i64], z: &[u64], mode: Mode) {
             }
         }
         Mode::Rice { k } => {
+            // The mode choice (cheaper than raw) keeps this within what the decoder accepts.
+            debug_assert!(
+                z.len() as u64 + rice_cost(z, k) - z.len() as u64 * (1 + k as u64)
+                    <= MAX_UNARY_BITS as u64 - 8
+            );
             for &x in z {
                 w.write(x, k);
             }
