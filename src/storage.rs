@@ -53,7 +53,7 @@ impl FilePaths {
 }
 
 pub fn validate_block_size(block_size: u64) -> Result<()> {
-    let reason = if block_size == 0 || block_size % PAGE_SIZE != 0 {
+    let reason = if block_size == 0 || !block_size.is_multiple_of(PAGE_SIZE) {
         "it must be a positive multiple of the page size (4096 bytes)"
     } else if block_size > MAX_BLOCK_SIZE {
         "it must be at most 2 GiB"

@@ -87,7 +87,7 @@ impl FileHeader {
             growable: get_u64(bytes, 40) != 0,
             features: get_u64(bytes, 48),
         };
-        if header.block_size == 0 || header.block_size % PAGE_SIZE != 0 {
+        if header.block_size == 0 || !header.block_size.is_multiple_of(PAGE_SIZE) {
             return Err(HeaderError::Invalid("block size"));
         }
         if header.max_blocks == 0 || header.initial_blocks > header.max_blocks {

@@ -49,8 +49,8 @@
 
 use super::CodecError;
 use super::bits::{
-    ALIGNED_BYTES, BitReader, BitWriter, UNPACK_COUNT, bit_width, get_bits64, load_le, unpack,
-    unzigzag, zigzag,
+    ALIGNED_BYTES, BitReader, BitWriter, UNPACK_COUNT, bit_width, get_bits64, unpack, unzigzag,
+    zigzag,
 };
 
 /// Residuals per block.
@@ -554,6 +554,8 @@ pub(crate) struct Scratch {
     pub(crate) out: [u64; BLOCK],
     aligned: [u8; ALIGNED_BYTES],
     ones: [u32; BLOCK + 8],
+    widths: [u32; BLOCK],
+    payload: [u8; 1040],
 }
 
 impl Scratch {
@@ -562,6 +564,8 @@ impl Scratch {
             out: [0; BLOCK],
             aligned: [0; ALIGNED_BYTES],
             ones: [0; BLOCK + 8],
+            widths: [0; BLOCK],
+            payload: [0; 1040],
         }
     }
 }
@@ -673,27 +677,42 @@ fn decode_block(
             let unary_pos = pos;
             let mut pos = decode_unary(data, unary_pos, n, &mut s.ones)?;
             let first_prev = ((unary_pos & 7) as u32).wrapping_sub(1);
-            // Widest payload of the block (len + k); the one-load path handles up to 56 bits.
+            // Payload widths (len + k); the one-load path handles up to 56 bits each.
             let mut prev = first_prev;
             let mut widest = 0u32;
-            for &a in &s.ones[..n] {
-                widest = widest.max(a.wrapping_sub(prev).wrapping_sub(1));
+            let mut total = 0usize;
+            for (w, &a) in s.widths.iter_mut().zip(&s.ones[..n]) {
+                let len = a.wrapping_sub(prev).wrapping_sub(1);
                 prev = a;
+                widest = widest.max(len);
+                *w = len.wrapping_add(k);
+                total += *w as usize;
             }
             let widest = widest.saturating_add(k);
             prev = first_prev;
             if widest <= 56 {
+                // Copy the payload into a fixed buffer (at most 7 + 128 × 56 bits, 897 bytes)
+                // so that the loads below need no bounds checks.
+                let first = pos >> 3;
+                let bytes = ((pos & 7) + total).div_ceil(8);
+                let src = data.get(first..).unwrap_or(&[]);
+                let avail = bytes.min(src.len());
+                s.payload[..avail].copy_from_slice(&src[..avail]);
+                s.payload[avail..avail + 8].fill(0);
                 // z = ((2^len - 1) << k) + p = (p + 2^w) - 2^k with w = len + k.
                 let kbit = 1u64 << k;
-                for (o, &a) in out.iter_mut().zip(&s.ones[..n]) {
-                    let w = a.wrapping_sub(prev).wrapping_sub(1) + k;
-                    prev = a;
+                let buf = &s.payload;
+                let mut rel = pos & 7;
+                for (o, &w) in out.iter_mut().zip(&s.widths[..n]) {
+                    let at = (rel >> 3) & 1023;
+                    let mut word = [0u8; 8];
+                    word.copy_from_slice(&buf[at..at + 8]);
                     let top = POW2[(w & 63) as usize];
-                    let p = (load_le(data, pos >> 3) >> (pos & 7)) & (top - 1);
-                    pos += w as usize;
+                    let p = (u64::from_le_bytes(word) >> (rel & 7)) & (top - 1);
+                    rel += w as usize;
                     *o = unzigzag((p + top) - kbit) as u64;
                 }
-                return Ok(pos);
+                return Ok(pos + total);
             }
             let mut overflow = false;
             for (o, &a) in out.iter_mut().zip(&s.ones[..n]) {
