@@ -132,6 +132,8 @@ pub struct ClaimedBlock {
     pub generation: u64,
     pub seq: u64,
     pub version: u64,
+    /// The block was never used before (its bytes are still the zeros of preallocation).
+    pub fresh: bool,
 }
 
 /// A block a write context is done with, to be recorded as finished.
@@ -386,6 +388,11 @@ impl Catalog {
         if let Some(finished) = finishing {
             Self::record_finished(&tx, finished)?;
         }
+        let previous_generation: i64 = tx.query_row(
+            "SELECT generation FROM blocks WHERE idx = ?1",
+            [index as i64],
+            |r| r.get(0),
+        )?;
         let generation: i64 = tx.query_row(
             "UPDATE meta SET value = value + 1 WHERE key = 'next_generation' RETURNING value - 1",
             [],
@@ -419,6 +426,7 @@ impl Catalog {
             generation: generation as u64,
             seq: seq as u64,
             version,
+            fresh: previous_generation == 0,
         })
     }
 

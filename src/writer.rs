@@ -310,13 +310,10 @@ impl WriteContext {
             return Ok(());
         };
         let base = storage.header.block_offset(block.index);
-        // The header page holds the commit count; then the new entries; then the new payloads.
+        // Two ranges: the header (commit count) with the index entries, then the new payloads.
+        // Pages synced before are clean, so msync skips them cheaply.
         let ranges = [
-            (base, BLOCK_HEADER_SIZE as u64),
-            (
-                base + entry_offset(block.synced_count) as u64,
-                ((block.count - block.synced_count) * ENTRY_SIZE) as u64,
-            ),
+            (base, entry_offset(block.count) as u64),
             (
                 base + block.data_start as u64,
                 (block.synced_data_start - block.data_start) as u64,
