@@ -585,8 +585,16 @@ pub mod support {
         (started.elapsed(), conn)
     }
 
+    /// Writes back every dirty page of the machine (`sync`), untimed, so that an insert does
+    /// not pay at its first fsync for the previous workload's writes (the file system's
+    /// journal makes one file's fsync wait for others' pending metadata).
+    pub fn settle() {
+        let _ = Command::new("sync").status();
+    }
+
     /// One timed insert into a fresh nanots database under `scratch`, cleaned up afterwards.
     pub fn nts_insert_once(scratch: &Scratch, set: Set) -> Duration {
+        settle();
         let dir = scratch.fresh("nts-insert");
         let (elapsed, conn) = nts_insert(&dir, set);
         drop(conn);
@@ -596,6 +604,7 @@ pub mod support {
 
     /// One timed insert into a fresh SQLite database under `scratch`, cleaned up afterwards.
     pub fn sql_insert_once(scratch: &Scratch, set: Set) -> Duration {
+        settle();
         let path = scratch.fresh("sql-insert.sqlite");
         let (elapsed, conn) = sql_insert(&path, set);
         drop(conn);
@@ -656,6 +665,23 @@ pub mod support {
             }
             assert!(q.error().is_none(), "query failed: {:?}", q.error());
             acc
+        }
+
+        /// The same read into memory with `Query::collect` (not a table row with a target:
+        /// it separates the per-point cost of `next_vector` from decoding).
+        pub fn nts_collect(&self, set: Set) -> usize {
+            let result = self
+                .nts
+                .prepare_query(set.stream(), None, None)
+                .expect("prepare_query")
+                .collect()
+                .expect("collect");
+            match result {
+                nanots::QueryResult::Series(series) => {
+                    series.iter().map(|s| s.timestamps.len()).sum()
+                }
+                nanots::QueryResult::Scalars(_) => 0,
+            }
         }
 
         pub fn sql_read(&self, set: Set) -> Acc {
@@ -770,6 +796,8 @@ pub mod support {
         pub points: u64,
         /// Compressed chunk bytes per point (`Connection::streams`).
         pub nts_chunks: f64,
+        /// nanots blocks in use (chunks plus the room left at the end of each block) per point.
+        pub nts_blocks: f64,
         /// Whole nanots database (data file as allocated + catalog) per point.
         pub nts_files: f64,
         /// SQLite database file (after a checkpoint) per point.
@@ -788,6 +816,8 @@ pub mod support {
         let stream = streams.first().expect("one stream");
         let points = stream.points;
         let nts_chunks = stream.bytes as f64 / points as f64;
+        let stats = conn.stats().expect("stats");
+        let nts_blocks = (stats.blocks_used * stats.block_size) as f64 / points as f64;
         drop(conn);
         let dir = scratch.path("nts");
         let files: u64 = ["data.nts", "data.db", "data.db-wal"]
@@ -803,6 +833,7 @@ pub mod support {
             set,
             points,
             nts_chunks,
+            nts_blocks,
             nts_files: files as f64 / points as f64,
             sql_file: file_len(&path) as f64 / points as f64,
         }
@@ -813,12 +844,13 @@ pub mod support {
             .iter()
             .map(|s| {
                 format!(
-                    "bytes/point, {} ({} points): nanots {:.3} B/pt in chunks ({:.3} B/pt for \
-                     the whole database: data file + catalog); SQLite {:.2} B/pt; \
-                     Gorilla 1.37 B/pt, TachyonDB 8.2 B/pt (Voltage)",
+                    "bytes/point, {} ({} points): nanots {:.3} B/pt in chunks, {:.3} B/pt in \
+                     blocks used, {:.3} B/pt for the whole database (data file as allocated + \
+                     catalog); SQLite {:.2} B/pt; Gorilla 1.37 B/pt, TachyonDB 8.2 B/pt (Voltage)",
                     s.set.describe(),
                     s.points,
                     s.nts_chunks,
+                    s.nts_blocks,
                     s.nts_files,
                     s.sql_file
                 )

@@ -38,7 +38,8 @@ fn tag(camera: usize) -> String {
 /// Size and flags of frame `n` of `camera`: what an encoder with a 30-frame GOP would emit.
 fn frame_shape(camera: usize, n: u64) -> (usize, u32) {
     let r = mix(((camera as u64) << 40) ^ n ^ 0x5EED);
-    if n % GOP == 0 {
+    let position_in_gop = n % GOP;
+    if position_in_gop == 0 {
         (60_000 + (r % 60_001) as usize, KEY_FRAME)
     } else {
         (8_000 + (r % 17_001) as usize, 0)
@@ -88,6 +89,7 @@ struct WriterStats {
     frames: u64,
     bytes: u64,
     elapsed: Duration,
+    error: Option<nanots::Error>,
 }
 
 /// Frames each camera has written so far, so the seeker only asks for timestamps that exist.
@@ -97,26 +99,39 @@ struct Progress {
 }
 
 fn record(writer: &Writer, camera: usize, frames: u64, progress: &Progress) -> WriterStats {
-    let mut ctx = writer
-        .create_write_context(&tag(camera), "codec=h264 fps=30 gop=30")
-        .expect("create write context");
+    let mut stats = WriterStats {
+        frames: 0,
+        bytes: 0,
+        elapsed: Duration::ZERO,
+        error: None,
+    };
+    let mut ctx = match writer.create_write_context(&tag(camera), "codec=h264 fps=30 gop=30") {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            stats.error = Some(e);
+            return stats;
+        }
+    };
     let mut buf = Vec::with_capacity(128 * 1024);
-    let mut bytes = 0u64;
     let start = Instant::now();
     for n in 0..frames {
         let ts = n as i64 * FRAME_INTERVAL_US;
         let (len, flags) = frame_shape(camera, n);
         fill_frame(camera, ts, &mut buf, len);
-        ctx.write(&buf, ts, flags).expect("write frame");
-        bytes += len as u64;
+        if let Err(e) = ctx.write(&buf, ts, flags) {
+            // E.g. `NoFreeBlocks`: every block is either being written or pinned by a reader.
+            stats.error = Some(e);
+            break;
+        }
+        stats.frames += 1;
+        stats.bytes += len as u64;
         progress.written[camera].store(n + 1, Ordering::Release);
     }
-    ctx.close().expect("close write context");
-    WriterStats {
-        frames,
-        bytes,
-        elapsed: start.elapsed(),
+    if let Err(e) = ctx.close() {
+        stats.error.get_or_insert(e);
     }
+    stats.elapsed = start.elapsed();
+    stats
 }
 
 #[derive(Default)]
@@ -125,6 +140,22 @@ struct FollowStats {
     failures: u64,
     /// Frames the follower never saw because auto-reclaim recycled them before it got there.
     skipped: u64,
+    /// Errors the engine returned (e.g. a frame that failed its checksum); they count as
+    /// integrity failures, and the follower re-seeks past them.
+    errors: u64,
+    first_error: Option<String>,
+}
+
+/// `next()`; after an error, records it and looks again from `resume`.
+fn advance(it: &mut nanots::FrameIterator, resume: i64, stats: &mut FollowStats) -> bool {
+    match it.next() {
+        Ok(found) => found,
+        Err(e) => {
+            stats.errors += 1;
+            stats.first_error.get_or_insert_with(|| e.to_string());
+            it.find(resume).unwrap_or(false)
+        }
+    }
 }
 
 /// Follows camera 0 live from its first frame until the writer has finished and every frame
@@ -139,7 +170,7 @@ fn follow(path: &Path, frames: u64, progress: &Progress) -> FollowStats {
     let mut have = it.valid();
     loop {
         if !have {
-            have = it.next().expect("next");
+            have = advance(&mut it, expected_next, &mut stats);
         }
         if !have {
             let done = progress.writers_done.load(Ordering::Acquire);
@@ -148,7 +179,7 @@ fn follow(path: &Path, frames: u64, progress: &Progress) -> FollowStats {
             }
             if done {
                 // The writer finished; one more look picks up its last frames.
-                have = it.next().expect("next");
+                have = advance(&mut it, expected_next, &mut stats);
                 if !have {
                     break;
                 }
@@ -178,6 +209,9 @@ struct SeekStats {
     later: u64,
     not_found: u64,
     failures: u64,
+    /// Errors the engine returned; they count as integrity failures.
+    errors: u64,
+    first_error: Option<String>,
 }
 
 /// Random seeks to already-written timestamps until the writers are done.
@@ -199,7 +233,14 @@ fn seek(path: &Path, progress: &Progress) -> SeekStats {
         let target = ((rng >> 8) % written) as i64 * FRAME_INTERVAL_US;
         let it = &mut iters[camera];
         let t = Instant::now();
-        let found = it.find(target).expect("find");
+        let found = match it.find(target) {
+            Ok(found) => found,
+            Err(e) => {
+                stats.errors += 1;
+                stats.first_error.get_or_insert_with(|| e.to_string());
+                continue;
+            }
+        };
         stats.latencies_ns.push(t.elapsed().as_nanos() as u64);
         match it.frame() {
             Some(f) if found => {
@@ -230,6 +271,15 @@ fn main() -> nanots::Result<()> {
     let mut args = std::env::args().skip(1);
     let frames: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(6_000);
     let blocks: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(16);
+    // Auto-reclaim needs a finished block that no reader holds: 4 blocks are being written and
+    // every positioned iterator pins the block it stands on (5 here), so fewer than 10 blocks
+    // can run out (`NoFreeBlocks`).
+    let blocks = if blocks < 10 {
+        eprintln!("using 10 blocks, the fewest this example can run with");
+        10
+    } else {
+        blocks
+    };
 
     let dir = std::env::temp_dir().join(format!("nanots-video-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -285,6 +335,9 @@ fn main() -> nanots::Result<()> {
             w.frames as f64 / secs,
             w.bytes as f64 / 1e6 / secs
         );
+        if let Some(e) = &w.error {
+            println!("    {} stopped early: {e}", tag(camera));
+        }
         total_frames += w.frames;
         total_bytes += w.bytes;
     }
@@ -300,14 +353,18 @@ fn main() -> nanots::Result<()> {
         total_bytes as f64 / 1e6,
         total_frames as f64 / write_secs,
         total_bytes as f64 / 1e6 / write_secs,
-        (frames as f64 / 30.0) / write_secs
+        (total_frames as f64 / CAMERAS as f64 / 30.0) / write_secs
     );
 
     println!("\nlive reader on {}:", tag(0));
     println!(
-        "  verified {} frames, skipped {} (recycled before it got there), integrity failures {}",
-        follow_stats.verified, follow_stats.skipped, follow_stats.failures
+        "  verified {} frames, skipped {} (recycled before it got there), integrity failures {}, \
+         engine errors {}",
+        follow_stats.verified, follow_stats.skipped, follow_stats.failures, follow_stats.errors
     );
+    if let Some(e) = &follow_stats.first_error {
+        println!("  first error: {e}");
+    }
 
     let mut lat = seek_stats.latencies_ns.clone();
     lat.sort_unstable();
@@ -320,9 +377,17 @@ fn main() -> nanots::Result<()> {
         percentile(&lat, 1.0) as f64 / 1e3
     );
     println!(
-        "  {} exact, {} landed later (target recycled), {} found nothing, integrity failures {}",
-        seek_stats.exact, seek_stats.later, seek_stats.not_found, seek_stats.failures
+        "  {} exact, {} landed later (target recycled), {} found nothing, integrity failures {}, \
+         engine errors {}",
+        seek_stats.exact,
+        seek_stats.later,
+        seek_stats.not_found,
+        seek_stats.failures,
+        seek_stats.errors
     );
+    if let Some(e) = &seek_stats.first_error {
+        println!("  first error: {e}");
+    }
 
     // After the run: every frame still in the file must verify.
     let reader = Reader::open(&path)?;
@@ -346,12 +411,19 @@ fn main() -> nanots::Result<()> {
     );
     println!("wall time {:.2} s", wall.as_secs_f64());
 
-    let failures = follow_stats.failures + seek_stats.failures + final_bad;
+    let failures = follow_stats.failures
+        + follow_stats.errors
+        + seek_stats.failures
+        + seek_stats.errors
+        + final_bad;
+    let writer_errors = writers.iter().filter(|w| w.error.is_some()).count();
     drop(reader);
     drop(writer);
     std::fs::remove_dir_all(&dir)?;
-    if failures > 0 {
-        eprintln!("FAILED: {failures} frames did not verify");
+    if failures > 0 || writer_errors > 0 {
+        eprintln!(
+            "FAILED: {failures} frames did not verify, {writer_errors} writers stopped early"
+        );
         std::process::exit(1);
     }
     Ok(())
