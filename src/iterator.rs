@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use crate::directory::{BlockRef, StreamDir};
+use crate::directory::StreamDir;
 use crate::error::{Error, Result};
 use crate::format::block::{ENTRY_SIZE, IndexEntry, Key, entry_offset, max_entries};
 use crate::shared::SharedFile;
@@ -215,6 +215,8 @@ pub struct FrameIterator {
     shared: Arc<SharedFile>,
     tag: String,
     stream: Option<Arc<StreamDir>>,
+    /// The directory version `stream` was taken from.
+    stream_version: Option<u64>,
     pinned: Option<u64>,
     position: Option<Position>,
     current: Option<Current>,
@@ -229,6 +231,7 @@ impl FrameIterator {
             shared,
             tag: tag.to_string(),
             stream: None,
+            stream_version: None,
             pinned: None,
             position: None,
             current: None,
@@ -320,14 +323,12 @@ impl FrameIterator {
     /// The fast path of `next()`: the following entry of this block, or the first frame of a
     /// later block this directory knows.
     fn step_forward(&mut self, position: Position) -> Step {
-        let Some(stream) = self.stream.clone() else {
-            return Step::NotFound;
-        };
         match self.load(position.block, position.entry + 1) {
             Step::NotFound => {}
             other => return other,
         }
-        for next_block in position.block + 1..stream.blocks.len() {
+        let blocks = self.stream.as_ref().map_or(0, |s| s.blocks.len());
+        for next_block in position.block + 1..blocks {
             match self.load(next_block, 0) {
                 Step::NotFound => continue,
                 other => return other,
@@ -445,63 +446,70 @@ impl FrameIterator {
 
     /// Pins the block, copies and validates frame `entry` of it, and positions there.
     fn load(&mut self, block: usize, entry: usize) -> Step {
-        let Some(stream) = self.stream.clone() else {
+        let Some(block_ref) = self.stream.as_ref().and_then(|s| s.blocks.get(block)) else {
             return Step::NotFound;
         };
-        let Some(block_ref) = stream.blocks.get(block) else {
-            return Step::NotFound;
-        };
-        match self.pin(block_ref) {
+        let (index, generation, seq, open) =
+            (block_ref.index, block_ref.generation, block_ref.seq, block_ref.open);
+        match self.pin(index, generation, open) {
             PinOutcome::Held => {}
             PinOutcome::Preparing => return Step::NotFound,
             PinOutcome::Reused => return Step::Reused,
         }
-        let Some(access) = BlockAccess::new(&self.shared, block_ref.index) else {
+        let Some(access) = BlockAccess::new(&self.shared, index) else {
             return Step::Reused;
         };
         if entry >= access.count() {
             return Step::NotFound;
         }
-        let Some(index_entry) = access.copy_frame(entry, block_ref.generation, &mut self.buf)
-        else {
+        let Some(index_entry) = access.copy_frame(entry, generation, &mut self.buf) else {
             self.current = None;
             // Re-checked after the copy: a changed generation means reuse, not corruption.
-            return if access.generation() == block_ref.generation {
+            return if access.generation() == generation {
                 Step::Invalid
             } else {
                 Step::Reused
             };
         };
+        // Within one block the segment metadata stays the same: no reference counting per frame.
+        let same_block = self.position.is_some_and(|p| p.block == block);
+        let metadata = match self.current.take() {
+            Some(current) if same_block && current.block_sequence == seq => current.metadata,
+            _ => match self.stream.as_ref().and_then(|s| s.blocks.get(block)) {
+                Some(b) => b.metadata.clone(),
+                None => Arc::from(""),
+            },
+        };
         self.position = Some(Position { block, entry });
         self.current = Some(Current {
             key: index_entry.key,
             flags: index_entry.flags,
-            block_sequence: block_ref.seq,
-            metadata: block_ref.metadata.clone(),
+            block_sequence: seq,
+            metadata,
         });
         Step::Found
     }
 
     /// Holds a pin on `block` (and only on it) so the writer in this process will not reuse
     /// it while the iterator stands there.
-    fn pin(&mut self, block: &BlockRef) -> PinOutcome {
-        if self.pinned != Some(block.index) {
+    fn pin(&mut self, index: u64, expected_generation: u64, open: bool) -> PinOutcome {
+        if self.pinned != Some(index) {
             self.unpin();
-            if !self.shared.pins.pin(block.index) {
+            if !self.shared.pins.pin(index) {
                 // The writer is setting the block up for a new use. If the directory names it
                 // as the open block, that is the use being prepared: it has no frames yet.
-                return if block.open {
+                return if open {
                     PinOutcome::Preparing
                 } else {
                     PinOutcome::Reused
                 };
             }
-            self.pinned = Some(block.index);
+            self.pinned = Some(index);
         }
-        let generation = BlockAccess::new(&self.shared, block.index).map(|a| a.generation());
-        if generation == Some(block.generation) {
+        let generation = BlockAccess::new(&self.shared, index).map(|a| a.generation());
+        if generation == Some(expected_generation) {
             PinOutcome::Held
-        } else if block.open && generation.is_some_and(|g| g < block.generation) {
+        } else if open && generation.is_some_and(|g| g < expected_generation) {
             // The catalog already records the new use, the header is not written yet.
             PinOutcome::Preparing
         } else {
@@ -523,16 +531,24 @@ impl FrameIterator {
     }
 
     fn refresh(&mut self, force: bool) -> Result<Option<Arc<StreamDir>>> {
+        // Unchanged catalog version: the stream the iterator holds is current (no lock).
+        if !force && self.stream_version == Some(self.shared.storage.catalog_version()) {
+            return Ok(self.stream.clone());
+        }
         let directory = if force {
             self.shared.reload_directory(true)?
         } else {
             self.shared.directory()?
         };
         self.stream = directory.stream(&self.tag).cloned();
+        self.stream_version = Some(directory.seen_version);
         Ok(self.stream.clone())
     }
 
     fn directory_moved(&self) -> Result<bool> {
+        if self.stream_version == Some(self.shared.storage.catalog_version()) {
+            return Ok(false);
+        }
         let latest = self.shared.directory()?;
         let now = latest.stream(&self.tag);
         Ok(match (&self.stream, now) {
