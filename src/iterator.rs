@@ -354,11 +354,10 @@ impl FrameIterator {
                 self.invalidate(Some(key));
                 return Ok(false);
             };
-            // Finished blocks entirely below the key are skipped; an open block's extent is
-            // unknown, so it is always searched.
+            // Blocks entirely below the key are skipped; an open block's extent is read live.
             let first = stream
                 .blocks
-                .partition_point(|b| !b.open && b.last.is_some_and(|l| l < key));
+                .partition_point(|b| self.extent_of(b).is_some_and(|(_, last)| last < key));
             let mut stale = false;
             let mut outcome = Step::NotFound;
             for block in first..stream.blocks.len() {
@@ -402,9 +401,11 @@ impl FrameIterator {
             let mut block = match limit {
                 None => stream.blocks.len(),
                 Some(limit) => {
-                    let below = stream
-                        .blocks
-                        .partition_point(|b| b.first.is_some_and(|f| f < limit));
+                    // Blocks still open (the last one, or ones whose finishing is under way)
+                    // have no catalog extent: their first key is read live.
+                    let below = stream.blocks.partition_point(|b| {
+                        self.extent_of(b).is_some_and(|(first, _)| first < limit)
+                    });
                     (below + 1).min(stream.blocks.len())
                 }
             };
@@ -449,8 +450,12 @@ impl FrameIterator {
         let Some(block_ref) = self.stream.as_ref().and_then(|s| s.blocks.get(block)) else {
             return Step::NotFound;
         };
-        let (index, generation, seq, open) =
-            (block_ref.index, block_ref.generation, block_ref.seq, block_ref.open);
+        let (index, generation, seq, open) = (
+            block_ref.index,
+            block_ref.generation,
+            block_ref.seq,
+            block_ref.open,
+        );
         match self.pin(index, generation, open) {
             PinOutcome::Held => {}
             PinOutcome::Preparing => return Step::NotFound,
@@ -514,6 +519,14 @@ impl FrameIterator {
             PinOutcome::Preparing
         } else {
             PinOutcome::Reused
+        }
+    }
+
+    /// A block's first and last key: from the catalog once finished, live while open.
+    fn extent_of(&self, block: &crate::directory::BlockRef) -> Option<(Key, Key)> {
+        match (block.first, block.last) {
+            (Some(first), Some(last)) if !block.open => Some((first, last)),
+            _ => BlockAccess::new(&self.shared, block.index).and_then(|a| a.extent()),
         }
     }
 

@@ -438,7 +438,19 @@ impl WriterInner {
             BLOCK_HEADER_SIZE as u64,
         )?;
         storage.publish_catalog_version(claimed.version);
-        storage.prefault_block(claimed.index);
+        // Faulting a large block in takes milliseconds: do it beside the writer, not on its path.
+        if storage.block_size() >= 1 << 20 {
+            let shared = self.shared.clone();
+            let index = claimed.index;
+            let spawned = std::thread::Builder::new()
+                .name("nanots-prefault".into())
+                .spawn(move || shared.storage.prefault_block(index));
+            if spawned.is_err() {
+                storage.prefault_block(claimed.index);
+            }
+        } else {
+            storage.prefault_block(claimed.index);
+        }
         Ok(claimed)
     }
 
