@@ -69,7 +69,10 @@ fn main() -> Result<(), nanots::Error> {
     let window = db.prepare_query("temperature{room=\"lab\"}", Some(10_000), Some(12_000))?;
     if let nanots::QueryResult::Series(series) = window.collect()? {
         for s in series {
-            println!("{} from 10 s to 12 s: {:?} {:?}", s.labels, s.timestamps, s.values);
+            println!(
+                "{} from 10 s to 12 s: {:?} {:?}",
+                s.labels, s.timestamps, s.values
+            );
         }
     }
 

@@ -10111,7 +10111,7 @@ mod iterator {
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use crate::nanots::directory::{BlockRef, StreamDir};
+use crate::nanots::directory::StreamDir;
 use crate::nanots::error::{Error, Result};
 use crate::nanots::format::block::{ENTRY_SIZE, IndexEntry, Key, entry_offset, max_entries};
 use crate::nanots::shared::SharedFile;
@@ -10320,6 +10320,8 @@ pub struct FrameIterator {
     shared: Arc<SharedFile>,
     tag: String,
     stream: Option<Arc<StreamDir>>,
+    /// The directory version `stream` was taken from.
+    stream_version: Option<u64>,
     pinned: Option<u64>,
     position: Option<Position>,
     current: Option<Current>,
@@ -10334,14 +10336,19 @@ impl FrameIterator {
             shared,
             tag: tag.to_string(),
             stream: None,
+            stream_version: None,
             pinned: None,
             position: None,
             current: None,
             resume: Some(Key::MIN),
             buf: Vec::new(),
         };
-        it.reset()?;
-        Ok(it)
+        // A damaged first frame must not make the whole stream unreachable: the iterator comes
+        // back invalid, seeks still work, and the first `next()` reports the damage.
+        match it.reset() {
+            Ok(_) | Err(Error::Corrupt(_)) => Ok(it),
+            Err(e) => Err(e),
+        }
     }
 
     pub fn valid(&self) -> bool {
@@ -10425,14 +10432,12 @@ impl FrameIterator {
     /// The fast path of `next()`: the following entry of this block, or the first frame of a
     /// later block this directory knows.
     fn step_forward(&mut self, position: Position) -> Step {
-        let Some(stream) = self.stream.clone() else {
-            return Step::NotFound;
-        };
         match self.load(position.block, position.entry + 1) {
             Step::NotFound => {}
             other => return other,
         }
-        for next_block in position.block + 1..stream.blocks.len() {
+        let blocks = self.stream.as_ref().map_or(0, |s| s.blocks.len());
+        for next_block in position.block + 1..blocks {
             match self.load(next_block, 0) {
                 Step::NotFound => continue,
                 other => return other,
@@ -10458,11 +10463,10 @@ impl FrameIterator {
                 self.invalidate(Some(key));
                 return Ok(false);
             };
-            // Finished blocks entirely below the key are skipped; an open block's extent is
-            // unknown, so it is always searched.
+            // Blocks entirely below the key are skipped; an open block's extent is read live.
             let first = stream
                 .blocks
-                .partition_point(|b| !b.open && b.last.is_some_and(|l| l < key));
+                .partition_point(|b| self.extent_of(b).is_some_and(|(_, last)| last < key));
             let mut stale = false;
             let mut outcome = Step::NotFound;
             for block in first..stream.blocks.len() {
@@ -10506,9 +10510,11 @@ impl FrameIterator {
             let mut block = match limit {
                 None => stream.blocks.len(),
                 Some(limit) => {
-                    let below = stream
-                        .blocks
-                        .partition_point(|b| b.first.is_some_and(|f| f < limit));
+                    // Blocks still open (the last one, or ones whose finishing is under way)
+                    // have no catalog extent: their first key is read live.
+                    let below = stream.blocks.partition_point(|b| {
+                        self.extent_of(b).is_some_and(|(first, _)| first < limit)
+                    });
                     (below + 1).min(stream.blocks.len())
                 }
             };
@@ -10550,67 +10556,86 @@ impl FrameIterator {
 
     /// Pins the block, copies and validates frame `entry` of it, and positions there.
     fn load(&mut self, block: usize, entry: usize) -> Step {
-        let Some(stream) = self.stream.clone() else {
+        let Some(block_ref) = self.stream.as_ref().and_then(|s| s.blocks.get(block)) else {
             return Step::NotFound;
         };
-        let Some(block_ref) = stream.blocks.get(block) else {
-            return Step::NotFound;
-        };
-        match self.pin(block_ref) {
+        let (index, generation, seq, open) = (
+            block_ref.index,
+            block_ref.generation,
+            block_ref.seq,
+            block_ref.open,
+        );
+        match self.pin(index, generation, open) {
             PinOutcome::Held => {}
             PinOutcome::Preparing => return Step::NotFound,
             PinOutcome::Reused => return Step::Reused,
         }
-        let Some(access) = BlockAccess::new(&self.shared, block_ref.index) else {
+        let Some(access) = BlockAccess::new(&self.shared, index) else {
             return Step::Reused;
         };
         if entry >= access.count() {
             return Step::NotFound;
         }
-        let Some(index_entry) = access.copy_frame(entry, block_ref.generation, &mut self.buf)
-        else {
+        let Some(index_entry) = access.copy_frame(entry, generation, &mut self.buf) else {
             self.current = None;
             // Re-checked after the copy: a changed generation means reuse, not corruption.
-            return if access.generation() == block_ref.generation {
+            return if access.generation() == generation {
                 Step::Invalid
             } else {
                 Step::Reused
             };
         };
+        // Within one block the segment metadata stays the same: no reference counting per frame.
+        let same_block = self.position.is_some_and(|p| p.block == block);
+        let metadata = match self.current.take() {
+            Some(current) if same_block && current.block_sequence == seq => current.metadata,
+            _ => match self.stream.as_ref().and_then(|s| s.blocks.get(block)) {
+                Some(b) => b.metadata.clone(),
+                None => Arc::from(""),
+            },
+        };
         self.position = Some(Position { block, entry });
         self.current = Some(Current {
             key: index_entry.key,
             flags: index_entry.flags,
-            block_sequence: block_ref.seq,
-            metadata: block_ref.metadata.clone(),
+            block_sequence: seq,
+            metadata,
         });
         Step::Found
     }
 
     /// Holds a pin on `block` (and only on it) so the writer in this process will not reuse
     /// it while the iterator stands there.
-    fn pin(&mut self, block: &BlockRef) -> PinOutcome {
-        if self.pinned != Some(block.index) {
+    fn pin(&mut self, index: u64, expected_generation: u64, open: bool) -> PinOutcome {
+        if self.pinned != Some(index) {
             self.unpin();
-            if !self.shared.pins.pin(block.index) {
+            if !self.shared.pins.pin(index) {
                 // The writer is setting the block up for a new use. If the directory names it
                 // as the open block, that is the use being prepared: it has no frames yet.
-                return if block.open {
+                return if open {
                     PinOutcome::Preparing
                 } else {
                     PinOutcome::Reused
                 };
             }
-            self.pinned = Some(block.index);
+            self.pinned = Some(index);
         }
-        let generation = BlockAccess::new(&self.shared, block.index).map(|a| a.generation());
-        if generation == Some(block.generation) {
+        let generation = BlockAccess::new(&self.shared, index).map(|a| a.generation());
+        if generation == Some(expected_generation) {
             PinOutcome::Held
-        } else if block.open && generation.is_some_and(|g| g < block.generation) {
+        } else if open && generation.is_some_and(|g| g < expected_generation) {
             // The catalog already records the new use, the header is not written yet.
             PinOutcome::Preparing
         } else {
             PinOutcome::Reused
+        }
+    }
+
+    /// A block's first and last key: from the catalog once finished, live while open.
+    fn extent_of(&self, block: &crate::nanots::directory::BlockRef) -> Option<(Key, Key)> {
+        match (block.first, block.last) {
+            (Some(first), Some(last)) if !block.open => Some((first, last)),
+            _ => BlockAccess::new(&self.shared, block.index).and_then(|a| a.extent()),
         }
     }
 
@@ -10628,16 +10653,24 @@ impl FrameIterator {
     }
 
     fn refresh(&mut self, force: bool) -> Result<Option<Arc<StreamDir>>> {
+        // Unchanged catalog version: the stream the iterator holds is current (no lock).
+        if !force && self.stream_version == Some(self.shared.storage.catalog_version()) {
+            return Ok(self.stream.clone());
+        }
         let directory = if force {
             self.shared.reload_directory(true)?
         } else {
             self.shared.directory()?
         };
         self.stream = directory.stream(&self.tag).cloned();
+        self.stream_version = Some(directory.seen_version);
         Ok(self.stream.clone())
     }
 
     fn directory_moved(&self) -> Result<bool> {
+        if self.stream_version == Some(self.shared.storage.catalog_version()) {
+            return Ok(false);
+        }
         let latest = self.shared.directory()?;
         let now = latest.stream(&self.tag);
         Ok(match (&self.stream, now) {
@@ -11749,7 +11782,7 @@ use crate::nanots::shared::SharedFile;
 use crate::nanots::storage::WriterLock;
 
 /// When written frames are forced to disk. Whatever the mode, a block's frames are synced
-/// before the catalog records the block as finished, unless the mode is `Never`.
+/// before the catalog records the block as finished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Durability {
     /// Sync when a block is finished and on `flush()` (the default).
@@ -11761,7 +11794,8 @@ pub enum Durability {
     EveryBytes(u64),
     /// Sync on the first write after this much time passed since the last sync.
     Interval(Duration),
-    /// Never sync frames; the OS writes them back when it likes, `flush()` still syncs.
+    /// Never sync frames within a block; the OS writes them back when it likes. A finished
+    /// block and `flush()` still sync.
     Never,
 }
 
@@ -12062,9 +12096,10 @@ impl WriteContext {
         if self.block.is_none() {
             return Ok(None);
         }
-        if self.inner.options.durability != Durability::Never {
-            self.sync_block()?;
-        }
+        // Synced in every mode, `Never` included: the catalog is about to record the block as
+        // finished and recovery trusts finished blocks; an unsynced one would leave a hole after
+        // a power cut, with the stream's recorded last key ahead of its data.
+        self.sync_block()?;
         Ok(self.block.take().map(|block| FinishedBlock {
             index: block.index,
             extent: block.first.zip(block.last),
@@ -12166,7 +12201,19 @@ impl WriterInner {
             BLOCK_HEADER_SIZE as u64,
         )?;
         storage.publish_catalog_version(claimed.version);
-        storage.prefault_block(claimed.index);
+        // Faulting a large block in takes milliseconds: do it beside the writer, not on its path.
+        if storage.block_size() >= 1 << 20 {
+            let shared = self.shared.clone();
+            let index = claimed.index;
+            let spawned = std::thread::Builder::new()
+                .name("nanots-prefault".into())
+                .spawn(move || shared.storage.prefault_block(index));
+            if spawned.is_err() {
+                storage.prefault_block(claimed.index);
+            }
+        } else {
+            storage.prefault_block(claimed.index);
+        }
         Ok(claimed)
     }
 

@@ -6,7 +6,7 @@
 //! their min–max spread. The workloads are the ones `benches/frames.rs` measures (same code).
 //!
 //! ```text
-//! cargo run --release --example frames_compare            # 5 repetitions, about a minute
+//! cargo run --release --example frames_compare            # 5 repetitions + warm-up, 1–2 minutes
 //! cargo run --release --example frames_compare -- --reps 3
 //! ```
 

@@ -640,10 +640,13 @@ pub fn csv_line_seeds() -> Vec<Vec<u8>> {
     .collect()
 }
 
-/// Every target: its name, its body and its seed generator.
+/// A target's body.
 pub type Body = fn(&[u8]);
+/// A target's seed generator.
+pub type Seeds = fn() -> Vec<Vec<u8>>;
 
-pub fn targets() -> [(&'static str, Body, fn() -> Vec<Vec<u8>>); 4] {
+/// Every target: its name, its body and its seed generator.
+pub fn targets() -> [(&'static str, Body, Seeds); 4] {
     [
         ("block_parse", block_parse, block_parse_seeds),
         ("chunk_decode", chunk_decode, chunk_decode_seeds),

@@ -238,8 +238,12 @@ impl FrameIterator {
             resume: Some(Key::MIN),
             buf: Vec::new(),
         };
-        it.reset()?;
-        Ok(it)
+        // A damaged first frame must not make the whole stream unreachable: the iterator comes
+        // back invalid, seeks still work, and the first `next()` reports the damage.
+        match it.reset() {
+            Ok(_) | Err(Error::Corrupt(_)) => Ok(it),
+            Err(e) => Err(e),
+        }
     }
 
     pub fn valid(&self) -> bool {

@@ -21,7 +21,7 @@ use crate::shared::SharedFile;
 use crate::storage::WriterLock;
 
 /// When written frames are forced to disk. Whatever the mode, a block's frames are synced
-/// before the catalog records the block as finished, unless the mode is `Never`.
+/// before the catalog records the block as finished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Durability {
     /// Sync when a block is finished and on `flush()` (the default).
@@ -33,7 +33,8 @@ pub enum Durability {
     EveryBytes(u64),
     /// Sync on the first write after this much time passed since the last sync.
     Interval(Duration),
-    /// Never sync frames; the OS writes them back when it likes, `flush()` still syncs.
+    /// Never sync frames within a block; the OS writes them back when it likes. A finished
+    /// block and `flush()` still sync.
     Never,
 }
 
@@ -334,9 +335,10 @@ impl WriteContext {
         if self.block.is_none() {
             return Ok(None);
         }
-        if self.inner.options.durability != Durability::Never {
-            self.sync_block()?;
-        }
+        // Synced in every mode, `Never` included: the catalog is about to record the block as
+        // finished and recovery trusts finished blocks; an unsynced one would leave a hole after
+        // a power cut, with the stream's recorded last key ahead of its data.
+        self.sync_block()?;
         Ok(self.block.take().map(|block| FinishedBlock {
             index: block.index,
             extent: block.first.zip(block.last),

@@ -353,11 +353,8 @@ fn a_flipped_payload_bit_costs_that_frame_and_never_returns_wrong_bytes() {
 }
 
 /// A damaged first frame costs that frame only: the rest of the stream stays reachable by seek
-/// and by range reads. Today `Reader::iter` (and so `Reader::read`) fails for the whole stream
-/// when its first frame is damaged, because creating the iterator seeks to the first frame and
-/// returns its error (PATCHES_FOR_LEAD.md, patch 2).
+/// and by range reads (creating the iterator, which seeks to the first frame, must not fail).
 #[test]
-#[ignore = "fails until PATCHES_FOR_LEAD.md patch 2 (FrameIterator::new keeps a damaged first frame's error for later) is applied"]
 fn a_damaged_first_frame_leaves_the_rest_of_the_stream_readable() {
     let template = template();
     let (block, _, entry) = template
@@ -621,8 +618,8 @@ fn missing_foreign_and_junk_catalogs_give_typed_errors() {
 /// Catalog rows that disagree with the data file: the frames are checked against the
 /// catalog's generation, so nothing wrong is ever returned after recovery, which repairs what
 /// it can. (Before recovery a reader trusts the catalog's stream of a block whose generation
-/// matches: a row moved to another stream reads as that stream's frames — PATCHES_FOR_LEAD.md,
-/// note 3 — so only the recovered store is checked here.)
+/// matches: a row moved to another stream reads as that stream's frames — a known limit noted
+/// in DESIGN.md — so only the recovered store is checked here.)
 #[test]
 fn catalog_rows_that_disagree_with_the_blocks_never_yield_wrong_frames() {
     let template = template();

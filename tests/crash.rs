@@ -15,7 +15,7 @@
 //! recoveries repaired) until it is full, then a fresh one is allocated.
 //!
 //! SIGKILL keeps the page cache, so this proves crash consistency, not power-loss durability;
-//! `tests/power_loss.rs` covers that. `NANOTS_CRASH_ITERATIONS=N` runs N kills (default 30).
+//! `tests/power_loss.rs` covers that. `NANOTS_CRASH_ITERATIONS=N` runs N kills (default 50).
 
 mod common;
 
@@ -137,12 +137,12 @@ fn crash_child() {
     std::fs::write(dir.join("ready"), b"").unwrap();
     let seed = std::process::id() as u64 ^ Instant::now().elapsed().as_nanos() as u64;
     std::thread::scope(|scope| {
-        for s in 0..STREAMS.len() {
+        for (s, tag) in STREAMS.iter().enumerate() {
             let writer = &writer;
             let dir = &dir;
             scope.spawn(move || {
                 let mut rng = Rng(seed.wrapping_add(s as u64 * 7919));
-                let mut ctx = writer.create_write_context(STREAMS[s], "crash").unwrap();
+                let mut ctx = writer.create_write_context(tag, "crash").unwrap();
                 let mut ts = ctx.last_key().map_or(0, |k| k.timestamp + 1);
                 loop {
                     match ctx.write(&frame_bytes(s, ts), ts, 0) {
@@ -254,7 +254,7 @@ fn iterations() -> u64 {
     std::env::var("NANOTS_CRASH_ITERATIONS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(30)
+        .unwrap_or(50)
 }
 
 #[test]

@@ -26,7 +26,8 @@
 //! report; the shadow notices the larger file at the next reported sync and takes it whole),
 //! with or without auto-reclaim.
 //!
-//! `NANOTS_POWER_LOSS_ITERATIONS=N` runs N cuts (default 150); `NANOTS_SEED=S` replays a run.
+//! `NANOTS_POWER_LOSS_ITERATIONS=N` runs N cuts (default 300; 60 for `Never`); `NANOTS_SEED=S`
+//! replays a run.
 
 mod common;
 
@@ -323,8 +324,7 @@ fn write_and_cut(dir: &Path, config: &Config, rng: &mut Rng) -> Option<Cut> {
     }
     drop(contexts);
     drop(writer);
-    let cut = shadow.lock().cut.take();
-    cut
+    shadow.lock().cut.take()
 }
 
 /// The post-cut data file: the durable image, plus torn writes when asked.
@@ -478,7 +478,7 @@ fn check_cut(config: &Config, cut: &Cut, dir: &Path, rng: &mut Rng, totals: &mut
             }
         }
         if let Durability::EveryBytes(n) = config.durability
-            && (!config.auto_reclaim || keys.first().is_some())
+            && (!config.auto_reclaim || !keys.is_empty())
         {
             let lost: u64 = (end..acked.written[s])
                 .map(|ts| (frame_len(s, ts) + ENTRY_SIZE) as u64)
@@ -520,13 +520,10 @@ fn check_cut(config: &Config, cut: &Cut, dir: &Path, rng: &mut Rng, totals: &mut
         ctx.flush().unwrap();
         contexts.push(ctx);
     }
-    for s in 0..STREAMS.len() {
+    for (s, last) in last_keys.iter().enumerate() {
         let (keys, err) = read_stream(&reader, s);
         assert!(err.is_none(), "after appending: {err:?}");
-        assert_eq!(
-            keys.last().copied(),
-            Some(last_keys[s].map_or(0, |k| k + 1) + 2)
-        );
+        assert_eq!(keys.last().copied(), Some(last.map_or(0, |k| k + 1) + 2));
     }
     drop(contexts);
     drop(writer);
@@ -649,16 +646,15 @@ fn random_cuts(modes: &[Mode], default_iterations: u64) {
 fn random_power_cuts_never_return_wrong_frames_and_keep_what_the_mode_promises() {
     random_cuts(
         &[Mode::BlockBoundary, Mode::EveryFrame, Mode::EveryBytes],
-        150,
+        300,
     );
 }
 
-/// `Durability::Never` promises only what `flush()` covered, and prefixes. Today a block is
-/// recorded as finished in the catalog without being synced in this mode, so after a cut the
-/// catalog names frames the data file never got: the stream has holes, and its remembered last
-/// key is ahead of what survived (see PATCHES_FOR_LEAD.md, patch 1).
+/// `Durability::Never` promises only what `flush()` covered, and prefixes. A block must be
+/// synced before the catalog records it as finished even in this mode; otherwise after a cut
+/// the catalog names frames the data file never got: holes, and a remembered last key ahead of
+/// what survived.
 #[test]
-#[ignore = "fails until PATCHES_FOR_LEAD.md patch 1 (sync a block before finishing it, in every mode) is applied"]
 fn random_power_cuts_in_never_mode_keep_prefixes() {
     random_cuts(&[Mode::Never], 60);
 }
@@ -666,7 +662,6 @@ fn random_power_cuts_in_never_mode_keep_prefixes() {
 /// A deterministic case: in `Never` mode a `flush()` must make every frame written so far
 /// durable, including those in blocks the stream already moved past.
 #[test]
-#[ignore = "fails until PATCHES_FOR_LEAD.md patch 1 (sync a block before finishing it, in every mode) is applied"]
 fn never_mode_flush_covers_frames_in_finished_blocks() {
     let dir = Scratch::new("never");
     let config = Config {
