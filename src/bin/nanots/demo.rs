@@ -64,7 +64,7 @@ fn frame_ts(i: u64) -> i64 {
 }
 
 fn is_keyframe(i: u64) -> bool {
-    i % GOP == 0
+    i.is_multiple_of(GOP)
 }
 
 /// I-frames ~60–120 KB, P-frames ~8–25 KB, fixed by camera and frame index.

@@ -253,7 +253,7 @@ pub fn write_hex(out: &mut dyn Write, data: &[u8]) -> std::io::Result<()> {
             .collect();
         writeln!(out, "  {:08x}  {hex:<49} |{ascii}|", i * 16)?;
     }
-    if starred || data.len() % 16 != 0 {
+    if starred || !data.len().is_multiple_of(16) {
         writeln!(out, "  {:08x}", data.len())?;
     }
     Ok(())
