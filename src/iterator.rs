@@ -352,73 +352,45 @@ impl FrameIterator {
     }
 
     fn seek_at_or_after(&mut self, key: Key) -> Result<bool> {
-        let mut invalid_seen = false;
-        for attempt in 0..MAX_ATTEMPTS {
-            let Some(stream) = self.refresh(attempt > 0)? else {
-                self.invalidate(Some(key));
-                return Ok(false);
-            };
+        self.search(Some(key), |it, stream| {
             // Blocks entirely below the key are skipped; an open block's extent is read live.
             let first = stream
                 .blocks
-                .partition_point(|b| self.extent_of(b).is_some_and(|(_, last)| last < key));
+                .partition_point(|b| it.extent_of(b).is_some_and(|(_, last)| last < key));
             let mut stale = false;
-            let mut outcome = Step::NotFound;
             for block in first..stream.blocks.len() {
-                let Some(access) = BlockAccess::new(&self.shared, stream.blocks[block].index)
-                else {
+                let Some(access) = BlockAccess::new(&it.shared, stream.blocks[block].index) else {
                     stale = true;
                     continue;
                 };
                 let entry = access.lower_bound(key, access.count());
-                outcome = self.load(block, entry);
-                match outcome {
+                match it.load(block, entry) {
                     // A reused block's frames are gone: the answer is in a later block.
                     Step::Reused => stale = true,
                     Step::NotFound => {}
-                    Step::Found | Step::Invalid => break,
+                    found_or_invalid => return (found_or_invalid, stale),
                 }
             }
-            match outcome {
-                Step::Found => return Ok(true),
-                Step::Invalid if invalid_seen => return Err(self.corrupt_frame()),
-                Step::Invalid => invalid_seen = true,
-                _ if stale => {}
-                _ => {
-                    self.invalidate(Some(key));
-                    return Ok(false);
-                }
-            }
-        }
-        self.invalidate(Some(key));
-        Ok(false)
+            (Step::NotFound, stale)
+        })
     }
 
     /// Moves to the last frame with a key below `limit` (or the very last frame).
     fn seek_before(&mut self, limit: Option<Key>) -> Result<bool> {
-        let mut invalid_seen = false;
-        for attempt in 0..MAX_ATTEMPTS {
-            let Some(stream) = self.refresh(attempt > 0)? else {
-                self.invalidate(Some(Key::MIN));
-                return Ok(false);
-            };
+        self.search(Some(Key::MIN), |it, stream| {
             let mut block = match limit {
                 None => stream.blocks.len(),
                 Some(limit) => {
-                    // Blocks still open (the last one, or ones whose finishing is under way)
-                    // have no catalog extent: their first key is read live.
                     let below = stream.blocks.partition_point(|b| {
-                        self.extent_of(b).is_some_and(|(first, _)| first < limit)
+                        it.extent_of(b).is_some_and(|(first, _)| first < limit)
                     });
                     (below + 1).min(stream.blocks.len())
                 }
             };
             let mut stale = false;
-            let mut outcome = Step::NotFound;
             while block > 0 {
                 block -= 1;
-                let Some(access) = BlockAccess::new(&self.shared, stream.blocks[block].index)
-                else {
+                let Some(access) = BlockAccess::new(&it.shared, stream.blocks[block].index) else {
                     stale = true;
                     continue;
                 };
@@ -427,25 +399,39 @@ impl FrameIterator {
                 if end == 0 {
                     continue;
                 }
-                outcome = self.load(block, end - 1);
-                match outcome {
+                match it.load(block, end - 1) {
                     Step::Reused => stale = true,
                     Step::NotFound => {}
-                    Step::Found | Step::Invalid => break,
+                    found_or_invalid => return (found_or_invalid, stale),
                 }
             }
-            match outcome {
-                Step::Found => return Ok(true),
-                Step::Invalid if invalid_seen => return Err(self.corrupt_frame()),
-                Step::Invalid => invalid_seen = true,
-                _ if stale => {}
-                _ => {
-                    self.invalidate(Some(Key::MIN));
-                    return Ok(false);
-                }
+            (Step::NotFound, stale)
+        })
+    }
+
+    /// Runs `scan` (which reports what it found and whether it met reused blocks) over the
+    /// directory, reloading it while blocks turned out reused, until a frame is found, nothing
+    /// is there for sure, or the same frame fails validation after a reload (corrupt). When
+    /// nothing is found the iterator is left invalid, resuming at `resume`.
+    fn search(
+        &mut self,
+        resume: Option<Key>,
+        mut scan: impl FnMut(&mut Self, &StreamDir) -> (Step, bool),
+    ) -> Result<bool> {
+        let mut invalid_seen = false;
+        for attempt in 0..MAX_ATTEMPTS {
+            let Some(stream) = self.refresh(attempt > 0)? else {
+                break;
+            };
+            match scan(self, &stream) {
+                (Step::Found, _) => return Ok(true),
+                (Step::Invalid, _) if invalid_seen => return Err(self.corrupt_frame()),
+                (Step::Invalid, _) => invalid_seen = true,
+                (_, true) => {}
+                (_, false) => break,
             }
         }
-        self.invalidate(Some(limit.unwrap_or(Key::MIN)));
+        self.invalidate(resume);
         Ok(false)
     }
 
