@@ -872,9 +872,7 @@ fn decode_into(
 pub fn summarize(timestamps: &[i64], values: &Column) -> ChunkSummary {
     let (sum, min, max) = match values {
         Column::Integer64(v) => {
-            let sum = v.iter().map(|&x| x as i128).sum();
-            let min = v.iter().copied().min().unwrap_or(0);
-            let max = v.iter().copied().max().unwrap_or(0);
+            let (sum, min, max) = integer_summary(v, |x| x as i128);
             (
                 WideSum::Integer(sum),
                 Value::Integer64(min),
@@ -882,9 +880,7 @@ pub fn summarize(timestamps: &[i64], values: &Column) -> ChunkSummary {
             )
         }
         Column::UInteger64(v) => {
-            let sum = v.iter().map(|&x| x as i128).sum();
-            let min = v.iter().copied().min().unwrap_or(0);
-            let max = v.iter().copied().max().unwrap_or(0);
+            let (sum, min, max) = integer_summary(v, |x| x as i128);
             (
                 WideSum::Integer(sum),
                 Value::UInteger64(min),
@@ -892,19 +888,20 @@ pub fn summarize(timestamps: &[i64], values: &Column) -> ChunkSummary {
             )
         }
         Column::Float64(v) => {
+            // Sum in order; min / max of the non-NaN values, the first of equal ones (±0),
+            // NaN when there is none. Infinite starting points give the same results as
+            // starting from the first non-NaN value, without a branch per value.
             let mut sum = 0.0f64;
-            let (mut min, mut max) = (f64::NAN, f64::NAN);
+            let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
+            let mut any = false;
             for &x in v {
                 sum += x;
-                if x.is_nan() {
-                    continue;
-                }
-                if min.is_nan() || x < min {
-                    min = x;
-                }
-                if max.is_nan() || x > max {
-                    max = x;
-                }
+                min = if x < min { x } else { min };
+                max = if x > max { x } else { max };
+                any |= !x.is_nan();
+            }
+            if !any {
+                (min, max) = (f64::NAN, f64::NAN);
             }
             (
                 WideSum::Float(sum),
@@ -922,6 +919,22 @@ pub fn summarize(timestamps: &[i64], values: &Column) -> ChunkSummary {
         min,
         max,
     }
+}
+
+/// Sum (exact, as i128), min and max (0 for an empty slice) in one pass.
+#[inline]
+fn integer_summary<T: Copy + Ord + Default>(v: &[T], wide: impl Fn(T) -> i128) -> (i128, T, T) {
+    let Some(&first) = v.first() else {
+        return (0, T::default(), T::default());
+    };
+    let (mut min, mut max) = (first, first);
+    let mut sum = 0i128;
+    for &x in v {
+        sum += wide(x);
+        min = min.min(x);
+        max = max.max(x);
+    }
+    (sum, min, max)
 }
 
 fn value_bits(v: Value) -> u64 {
@@ -1322,6 +1335,37 @@ impl<'a> BitWriter<'a> {
         self.write(x, w);
     }
 
+    /// Runs `f` with a [`FastWriter`] that appends to this writer's bits; `reserve_bits` is
+    /// a hint of how many bits `f` writes (writing more is fine, only slower).
+    ///
+    /// The accumulator's complete bytes are moved to the output first, so the fast writer
+    /// starts with fewer than 8 pending bits; its state is taken back afterwards.
+    #[inline]
+    pub(crate) fn bulk<R>(
+        &mut self,
+        reserve_bits: usize,
+        f: impl FnOnce(&mut FastWriter) -> R,
+    ) -> R {
+        let whole = (self.pending / 8) as usize;
+        self.out.extend_from_slice(&self.acc.to_le_bytes()[..whole]);
+        // `whole <= 7`: the shift is at most 56.
+        let acc = self.acc >> (whole * 8);
+        let byte = self.out.len();
+        self.out.resize(byte + reserve_bits / 8 + 16, 0);
+        let mut fw = FastWriter {
+            out: &mut *self.out,
+            byte,
+            acc,
+            pending: self.pending & 7,
+        };
+        let r = f(&mut fw);
+        let (byte, acc, pending) = (fw.byte, fw.acc, fw.pending);
+        self.out.truncate(byte);
+        self.acc = acc;
+        self.pending = pending;
+        r
+    }
+
     /// Bits written so far by this writer.
     pub fn bit_len(&self) -> usize {
         (self.out.len() - self.start) * 8 + self.pending as usize
@@ -1332,6 +1376,72 @@ impl<'a> BitWriter<'a> {
         let bytes = self.pending.div_ceil(8) as usize;
         self.out.extend_from_slice(&self.acc.to_le_bytes()[..bytes]);
     }
+}
+
+/// Branch-free bit appender for the per-value loops of the encoders (see [`BitWriter::bulk`]).
+///
+/// Every [`put`](Self::put) stores the whole accumulator as 8 bytes at the current byte
+/// position (the output is kept at least 8 bytes longer than that position), then advances
+/// by the completed bytes; no data-dependent branch, and the position lives in a register.
+pub(crate) struct FastWriter<'a> {
+    out: &'a mut Vec<u8>,
+    /// Index in `out` of the byte that receives the pending bits.
+    byte: usize,
+    /// Pending bits (`pending < 8` between calls); higher bits are zero.
+    acc: u64,
+    pending: u32,
+}
+
+impl FastWriter<'_> {
+    /// Appends the `n <= 56` low bits of `value`, which must have no higher bit set.
+    #[inline(always)]
+    pub(crate) fn put(&mut self, value: u64, n: u32) {
+        debug_assert!(n <= 56 && value >> n == 0);
+        self.acc |= value << self.pending;
+        self.pending += n;
+        let at = self.byte;
+        match self.out.get_mut(at..at + 8) {
+            Some(dst) => dst.copy_from_slice(&self.acc.to_le_bytes()),
+            // A free function: passing `self` would keep the state out of registers.
+            None => grow_and_store(self.out, at, self.acc),
+        }
+        // pending <= 63, so the shift is at most 56.
+        let adv = self.pending >> 3;
+        self.byte += adv as usize;
+        self.acc >>= adv * 8;
+        self.pending &= 7;
+    }
+
+    /// Appends the low `n <= 64` bits of `value` (higher bits are ignored).
+    #[inline(always)]
+    pub(crate) fn put_wide(&mut self, value: u64, n: u32) {
+        if n <= 56 {
+            self.put(value & mask(n), n);
+        } else {
+            self.put(value & 0xFFFF_FFFF, 32);
+            self.put((value >> 32) & mask(n - 32), n - 32);
+        }
+    }
+
+    /// Unary code of `q`: `q` zero bits followed by a one bit.
+    #[inline(always)]
+    pub(crate) fn put_unary(&mut self, mut q: u64) {
+        // (No out-of-line helper taking `self`: that would keep the state out of registers.)
+        while q >= 56 {
+            self.put(0, 56);
+            q -= 56;
+        }
+        self.put(1 << q, q as u32 + 1);
+    }
+}
+
+/// The slow path of [`FastWriter::put`]: makes room (doubling) and stores `acc` at `at`.
+#[cold]
+#[inline(never)]
+fn grow_and_store(out: &mut Vec<u8>, at: usize, acc: u64) {
+    let len = out.len().max(64);
+    out.resize(at + 8 + len, 0);
+    out[at..at + 8].copy_from_slice(&acc.to_le_bytes());
 }
 
 /// Reads bits at an absolute position; reads past the end return zeros and are caught by
@@ -1460,8 +1570,9 @@ impl<'a> BitReader<'a> {
 pub mod floats {
 //! Float codec: f64 values, bit-exact (NaN payloads, ±inf, −0.0, subnormals).
 //!
-//! Each call encodes the values two ways and keeps the smaller (the decimal one on a tie, as
-//! it decodes faster):
+//! Each call keeps the smaller of two encodings (the decimal one on a tie, as it decodes
+//! faster); the XOR one is only produced when a cheap lower bound of its size does not
+//! already exceed the decimal one (see [`encode_f64`]):
 //!
 //! * **Decimal**: the smallest `d` in `0..=18` such that every value `v` satisfies
 //!   `((v * 10^d).round() as i64) as f64 / 10^d == v` bit for bit (both operations are
@@ -1482,7 +1593,7 @@ pub mod floats {
 //! ```
 
 use super::CodecError;
-use super::bits::{BitReader, BitWriter, mask};
+use super::bits::{BitReader, BitWriter, bit_width, mask};
 use super::integers::{decode_integers_with, encode_i64};
 
 const TAG_XOR: u8 = 1;
@@ -1506,10 +1617,20 @@ pub enum FloatEncoding {
 
 /// Appends the smaller of the XOR and the decimal encoding of `values` to `out`; returns the
 /// one chosen.
+///
+/// The XOR encoding is only produced when it can win: a cheap lower bound of its size (one
+/// bit per repeat, else 2 control bits plus the XOR's meaningful bits, see
+/// [`xor_at_least`]) is accumulated first, and as soon as it reaches the size of the decimal
+/// encoding the decimal one is kept. The result is the same as encoding both ways.
 pub fn encode_f64(values: &[f64], out: &mut Vec<u8>) -> FloatEncoding {
     let start = out.len();
     let decimal = encode_f64_decimal(values, out);
     let decimal_len = out.len() - start;
+    if let Some(digits) = decimal
+        && xor_at_least(values, decimal_len)
+    {
+        return FloatEncoding::Decimal { digits };
+    }
     let mut xor = Vec::with_capacity(if decimal.is_some() {
         decimal_len
     } else {
@@ -1524,6 +1645,36 @@ pub fn encode_f64(values: &[f64], out: &mut Vec<u8>) -> FloatEncoding {
             FloatEncoding::Xor
         }
     }
+}
+
+/// Whether [`encode_f64_xor`] surely takes at least `bytes` bytes, from a lower bound of its
+/// size: the tag, the count and first value, then per value one bit for a repeat, else the
+/// 2 control bits plus the XOR's meaningful bits (the real code adds the window overhead).
+/// Stops as soon as the bound reaches `bytes`, which for decimal data is early.
+fn xor_at_least(values: &[f64], bytes: usize) -> bool {
+    let Some((&first, _)) = values.split_first() else {
+        return bytes <= 2;
+    };
+    // xor bytes = 1 + ceil(bits / 8) >= bytes when bits >= 8 (bytes - 1).
+    let target = 8 * (bytes.saturating_sub(1) as u64);
+    let mut bits = 7 + bit_width(values.len() as u64) as u64 + 64;
+    let mut prev = first.to_bits();
+    for chunk in values[1..].chunks(64) {
+        if bits >= target {
+            return true;
+        }
+        let mut part = 0u64;
+        for &v in chunk {
+            let b = v.to_bits();
+            let x = b ^ prev;
+            prev = b;
+            // 2 control bits + meaningful bits (wraps for x = 0, which takes the other arm).
+            let code = 66u64.wrapping_sub((x.leading_zeros() + x.trailing_zeros()) as u64);
+            part += if x == 0 { 1 } else { code };
+        }
+        bits += part;
+    }
+    bits >= target
 }
 
 /// Appends the XOR encoding of `values` to `out`.
@@ -1569,27 +1720,78 @@ pub fn encode_f64_xor(values: &[f64], out: &mut Vec<u8>) {
 /// `(v * 10^d).round() as i64` and back bit-exactly; `None` when there is none up to
 /// [`MAX_DECIMAL_DIGITS`].
 pub fn decimal_digits(values: &[f64]) -> Option<u8> {
-    let mut d = 0usize;
-    // Raise d until the value at hand passes; the values before it passed at a smaller d,
-    // which usually implies passing at the larger one, but that is verified below.
-    for &v in values {
-        while scale_exact(v, d).is_none() {
-            d += 1;
-            if d > MAX_DECIMAL_DIGITS as usize {
-                return None;
-            }
-        }
-    }
-    while d <= MAX_DECIMAL_DIGITS as usize {
-        if values.iter().all(|&v| scale_exact(v, d).is_some()) {
-            return Some(d as u8);
-        }
-        d += 1;
-    }
-    None
+    scale_values(values, &mut Vec::new())
 }
 
-#[inline(always)]
+/// `1.5 × 2^52`: for `|x| < 2^51`, `x + MAGIC` is `MAGIC + x` rounded to an integer (to
+/// nearest, ties to even), and its bits are those of `MAGIC` plus that integer.
+const MAGIC: f64 = 6_755_399_441_055_744.0;
+/// `2^51`, the bound of the magic-number rounding.
+const MAGIC_LIMIT: f64 = 2_251_799_813_685_248.0;
+
+/// [`decimal_digits`], also leaving the scaled integers in `ints` (cleared first).
+///
+/// One pass per tried `d` (normally one in all): the values are scaled 8 at a time without
+/// branches, rounding with the magic number instead of `f64::round` (a libm call). That
+/// rounds ties to even rather than away from zero, but never changes the outcome: for
+/// `|x| < 2^51` a value whose `x = v · 10^d` is a tie `k + 1/2` survives with neither `k` nor
+/// `k + 1` (if `i / 10^d` rounded to `v`, `v · 10^d` would be within `2^51 · 2^-53` of `i`,
+/// and its rounding within `1/8` more, so not at distance 1/2), and elsewhere both roundings
+/// agree. Groups holding a value outside that range (or one that fails) take the scalar
+/// reference [`scale_exact`]. When a value fails, `d` is raised until it passes and the scan
+/// restarts, which yields the smallest `d` that all values pass.
+fn scale_values(values: &[f64], ints: &mut Vec<i64>) -> Option<u8> {
+    let mut d = 0usize;
+    'search: loop {
+        ints.clear();
+        ints.reserve(values.len());
+        let p = POW10[d];
+        let mut groups = values.chunks_exact(8);
+        for group in &mut groups {
+            let mut scaled = [0i64; 8];
+            let mut ok = true;
+            for (s, &v) in scaled.iter_mut().zip(group) {
+                let x = v * p;
+                let y = x + MAGIC;
+                let back = (y - MAGIC) / p;
+                ok &= (x.abs() < MAGIC_LIMIT) & (back.to_bits() == v.to_bits());
+                *s = y.to_bits().wrapping_sub(MAGIC.to_bits()) as i64;
+            }
+            if ok {
+                ints.extend_from_slice(&scaled);
+                continue;
+            }
+            for &v in group {
+                match scale_exact(v, d) {
+                    Some(i) => ints.push(i),
+                    None => {
+                        d = first_passing_digits(v, d + 1)?;
+                        continue 'search;
+                    }
+                }
+            }
+        }
+        for &v in groups.remainder() {
+            match scale_exact(v, d) {
+                Some(i) => ints.push(i),
+                None => {
+                    d = first_passing_digits(v, d + 1)?;
+                    continue 'search;
+                }
+            }
+        }
+        return Some(d as u8);
+    }
+}
+
+/// The smallest `d >= from` with which `v` survives the scaling.
+fn first_passing_digits(v: f64, from: usize) -> Option<usize> {
+    (from..=MAX_DECIMAL_DIGITS as usize).find(|&d| scale_exact(v, d).is_some())
+}
+
+/// The reference scaling: `Some((v * 10^d).round() as i64)` when dividing it back by `10^d`
+/// gives `v` bit for bit.
+#[inline]
 fn scale_exact(v: f64, d: usize) -> Option<i64> {
     let p = POW10[d];
     let i = (v * p).round() as i64;
@@ -1599,11 +1801,8 @@ fn scale_exact(v: f64, d: usize) -> Option<i64> {
 /// Appends the decimal encoding of `values` to `out` and returns the digits used; returns
 /// `None` (leaving `out` untouched) when some value does not survive the scaling exactly.
 pub fn encode_f64_decimal(values: &[f64], out: &mut Vec<u8>) -> Option<u8> {
-    let d = decimal_digits(values)?;
-    let mut ints = Vec::with_capacity(values.len());
-    for &v in values {
-        ints.push(scale_exact(v, d as usize)?);
-    }
+    let mut ints = Vec::new();
+    let d = scale_values(values, &mut ints)?;
     out.push(TAG_DECIMAL);
     out.push(d);
     encode_i64(&ints, out);
@@ -1782,8 +1981,8 @@ pub mod integers {
 
 use super::CodecError;
 use super::bits::{
-    ALIGNED_BYTES, BitReader, BitWriter, UNPACK_COUNT, bit_width, get_bits64, unpack, unzigzag,
-    zigzag,
+    ALIGNED_BYTES, BitReader, BitWriter, UNPACK_COUNT, bit_width, get_bits64, mask, unpack,
+    unzigzag, zigzag,
 };
 
 /// Residuals per block.
@@ -1995,19 +2194,16 @@ pub(crate) fn encode_residuals(w: &mut BitWriter, residuals: &[i64]) {
         // A block: up to BLOCK residuals, cut short where a run of MIN_RUN zeros begins (such
         // a run cannot begin at `start`, the check above just ruled that out).
         let start = i;
-        let mut j = i;
-        let mut zeros = 0;
-        while j < m && j - start < BLOCK {
-            if residuals[j] == 0 {
-                zeros += 1;
-                if zeros == MIN_RUN {
-                    j = j + 1 - MIN_RUN;
-                    break;
-                }
-            } else {
-                zeros = 0;
+        let end = m.min(start + BLOCK);
+        let mut j = end;
+        let mut zeros = 0usize;
+        for (at, &r) in residuals[start..end].iter().enumerate() {
+            // Branch-free: a zero residual extends the count, anything else resets it.
+            zeros = (zeros + 1) * usize::from(r == 0);
+            if zeros == MIN_RUN {
+                j = start + at + 1 - MIN_RUN;
+                break;
             }
-            j += 1;
         }
         let block = &residuals[start..j];
         let z = &mut zbuf[..block.len()];
@@ -2129,8 +2325,166 @@ fn eg_cost(z: &[u64], k: u32) -> Option<u64> {
     Some(bits + z.len() as u64 * (1 + k as u64))
 }
 
-/// The cheapest coding of a block, header included (coded relative to `prev`).
+/// Widest zigzagged residual [`choose_mode`] handles on its fast path: sums of 128 such
+/// values fit in a u64, and `z + 2^k` cannot overflow.
+const FAST_MAX_WIDTH: u32 = 56;
+
+/// The cheapest coding of a block, header included (coded relative to `prev`); also fills
+/// `z` with the zigzagged residuals.
+///
+/// The candidates are those of [`choose_mode_exhaustive`], which this returns the same mode
+/// as, but evaluated more cheaply when every zigzagged residual has at most
+/// [`FAST_MAX_WIDTH`] bits (the usual case):
+///
+/// * one pass for zigzag, min, max, sum (a u64 suffices) and the width histogram;
+/// * one pass for the Rice costs of all four k candidates at once;
+/// * Exp-Golomb candidates are evaluated only when their histogram estimate, which is a
+///   lower bound of their cost, beats the best cost so far; and then exactly, as the
+///   estimate plus 2 bits per quotient `q >= 1` with `q + 1` a power of two (the values
+///   whose length exceeds the estimate by one), in one pass for all candidates.
 fn choose_mode(residuals: &[i64], z: &mut [u64], prev: u8) -> Mode {
+    let n = residuals.len().min(z.len());
+    let (residuals, z) = (&residuals[..n], &mut z[..n]);
+    let mut min = i64::MAX;
+    let mut max = i64::MIN;
+    let mut or = 0u64;
+    let mut sum = 0u64;
+    for (zi, &r) in z.iter_mut().zip(residuals) {
+        let x = zigzag(r);
+        *zi = x;
+        min = min.min(r);
+        max = max.max(r);
+        or |= x;
+        sum = sum.wrapping_add(x);
+    }
+    let widest = bit_width(or);
+    if widest > FAST_MAX_WIDTH || n == 0 {
+        return choose_mode_exhaustive(residuals, z, prev);
+    }
+    // Width histogram, split in four so that equal widths in a row do not wait on each
+    // other's increments.
+    let mut hist = [[0u8; 64]; 4];
+    let mut quads = z.chunks_exact(4);
+    for q in &mut quads {
+        for (h, &x) in hist.iter_mut().zip(q) {
+            h[(bit_width(x) & 63) as usize] += 1;
+        }
+    }
+    for &x in quads.remainder() {
+        hist[0][(bit_width(x) & 63) as usize] += 1;
+    }
+    let mut widths = [0u64; 64];
+    for (b, w) in widths.iter_mut().enumerate().take(widest as usize + 1) {
+        *w = hist.iter().map(|h| h[b] as u64).sum();
+    }
+
+    let n = n as u64;
+    let hdr = |m: Mode| header_bits(m.header(), prev);
+    let mut best = Mode::Raw;
+    let mut best_cost = 64 * n + hdr(Mode::Raw);
+    let width = bit_width(max.wrapping_sub(min) as u64);
+    if width < 64 {
+        let mode = Mode::For { width, min };
+        let cost = 7 + bit_width(zigzag(min)) as u64 + n * width as u64 + hdr(mode);
+        if cost <= best_cost {
+            best = mode;
+            best_cost = cost;
+        }
+    }
+    // Rice, k in kb - 2 ..= kb + 1 (clamped at 0): all four quotient sums in one pass.
+    let kb = bit_width(sum / n);
+    let k0 = kb.saturating_sub(2);
+    let klast = kb + 1; // <= 57
+    let (mut q0, mut q1, mut q2, mut q3) = (0u64, 0u64, 0u64, 0u64);
+    for &x in z.iter() {
+        q0 += x >> k0;
+        q1 += x >> (k0 + 1);
+        q2 += x >> (k0 + 2);
+        q3 += x >> (k0 + 3);
+    }
+    let q = [q0, q1, q2, q3];
+    for (j, &qj) in q.iter().enumerate() {
+        let k = k0 + j as u32;
+        if k > klast {
+            break;
+        }
+        let mode = Mode::Rice { k };
+        let cost = qj + n * (1 + k as u64) + hdr(mode);
+        if cost < best_cost {
+            best = mode;
+            best_cost = cost;
+        }
+    }
+    // Exp-Golomb: the estimate of `choose_mode_exhaustive`, restricted to the k where it
+    // can change (above `widest - 1` it only grows).
+    let est = |k: u32| -> u64 {
+        let mut extra = 0u64;
+        for (b, &h) in widths
+            .iter()
+            .enumerate()
+            .take(widest as usize + 1)
+            .skip(k as usize + 2)
+        {
+            extra += h * (b as u64 - k as u64 - 1);
+        }
+        n * (1 + k as u64) + 2 * extra
+    };
+    let (mut cnt, mut wsum) = (0u64, 0u64);
+    let top = widest.saturating_sub(1);
+    let mut est_best = (u64::MAX, 0u32);
+    for k in (0..=top).rev() {
+        let b = k as usize + 2;
+        if b <= widest as usize {
+            cnt += widths[b];
+            wsum += widths[b] * b as u64;
+        }
+        let e = n * (1 + k as u64) + 2 * (wsum - (k as u64 + 1) * cnt);
+        if e <= est_best.0 {
+            est_best = (e, k);
+        }
+    }
+    let ke = est_best.1;
+    let ks = ke.saturating_sub(1);
+    let mut cand = [(0u32, 0u64); 3];
+    let mut nc = 0;
+    for k in ks..=(ke + 1).min(63) {
+        let e = est(k) + hdr(Mode::ExpGolomb { k });
+        if e < best_cost {
+            cand[nc] = (k, e);
+            nc += 1;
+        }
+    }
+    if nc > 0 {
+        // Per candidate, the quotients `q >= 1` with `q + 1` a power of two: those with
+        // `q & (q + 1) == 0`, minus the zero quotients (`z < 2^k`, from the histogram).
+        // `q < 2^56`, so `0 - y` has its top bit set exactly when `y != 0` (no branch, no
+        // 64-bit compare: this vectorizes).
+        let nonzero = |y: u64| 0u64.wrapping_sub(y) >> 63;
+        let (k0, k1, k2) = (cand[0].0, cand[1].0, cand[2].0);
+        let (mut e0, mut e1, mut e2) = (0u64, 0u64, 0u64);
+        for &x in z.iter() {
+            let (q0, q1, q2) = (x >> k0, x >> k1, x >> k2);
+            e0 += nonzero(q0 & (q0 + 1));
+            e1 += nonzero(q1 & (q1 + 1));
+            e2 += nonzero(q2 & (q2 + 1));
+        }
+        let small = |k: u32| -> u64 { widths[..=(k.min(widest) as usize)].iter().sum() };
+        let extra = [n - e0 - small(k0), n - e1 - small(k1), n - e2 - small(k2)];
+        for (&(k, e), &x) in cand[..nc].iter().zip(&extra) {
+            let cost = e + 2 * x;
+            if cost < best_cost {
+                best = Mode::ExpGolomb { k };
+                best_cost = cost;
+            }
+        }
+    }
+    best
+}
+
+/// The cheapest coding of a block among a few candidates per mode, header included: the
+/// reference implementation of [`choose_mode`], used directly for blocks with very wide
+/// residuals.
+fn choose_mode_exhaustive(residuals: &[i64], z: &mut [u64], prev: u8) -> Mode {
     let n = residuals.len() as u64;
     let mut min = i64::MAX;
     let mut max = i64::MIN;
@@ -2198,12 +2552,21 @@ fn choose_mode(residuals: &[i64], z: &mut [u64], prev: u8) -> Mode {
 
 /// Writes the payload of a block (the header is written by the caller).
 fn write_block(w: &mut BitWriter, residuals: &[i64], z: &[u64], mode: Mode) {
+    let n = z.len();
     match mode {
         Mode::For { width, min } => {
             w.write_varbits(zigzag(min));
-            for &r in residuals {
-                w.write(r.wrapping_sub(min) as u64, width);
-            }
+            w.bulk(n * width as usize, |f| {
+                if width <= 56 {
+                    for &r in residuals {
+                        f.put(r.wrapping_sub(min) as u64, width);
+                    }
+                } else {
+                    for &r in residuals {
+                        f.put_wide(r.wrapping_sub(min) as u64, width);
+                    }
+                }
+            });
         }
         Mode::Rice { k } => {
             // The mode choice (cheaper than raw) keeps this within what the decoder accepts.
@@ -2211,28 +2574,41 @@ fn write_block(w: &mut BitWriter, residuals: &[i64], z: &[u64], mode: Mode) {
                 z.len() as u64 + rice_cost(z, k) - z.len() as u64 * (1 + k as u64)
                     <= MAX_UNARY_BITS as u64 - 8
             );
-            for &x in z {
-                w.write(x, k);
-            }
-            for &x in z {
-                w.write_unary(x >> k);
-            }
+            w.bulk(n * (k as usize + 2), |f| {
+                if k <= 56 {
+                    let m = mask(k);
+                    for &x in z {
+                        f.put(x & m, k);
+                    }
+                } else {
+                    for &x in z {
+                        f.put_wide(x, k);
+                    }
+                }
+                for &x in z {
+                    f.put_unary(x >> k);
+                }
+            });
         }
         Mode::ExpGolomb { k } => {
-            for &x in z {
-                w.write_unary(bit_width((x >> k) + 1) as u64 - 1);
-            }
-            for &x in z {
-                let len = bit_width((x >> k) + 1) - 1;
-                // p = z - ((2^len - 1) << k), which has len + k bits.
-                let p = x - (((1u64 << len) - 1) << k);
-                w.write(p, len + k);
-            }
+            w.bulk(n * (k as usize + 4), |f| {
+                for &x in z {
+                    f.put_unary(bit_width((x >> k) + 1) as u64 - 1);
+                }
+                for &x in z {
+                    let len = bit_width((x >> k) + 1) - 1;
+                    // p = z - ((2^len - 1) << k), which has len + k bits.
+                    let p = x - (((1u64 << len) - 1) << k);
+                    f.put_wide(p, len + k);
+                }
+            });
         }
         Mode::Raw => {
-            for &r in residuals {
-                w.write(r as u64, 64);
-            }
+            w.bulk(n * 64, |f| {
+                for &r in residuals {
+                    f.put_wide(r as u64, 64);
+                }
+            });
         }
     }
 }
@@ -2512,22 +2888,25 @@ use super::integers::{Sink, decode_residuals, encode_residuals};
 /// Appends the encoding of `timestamps` to `out`; errors (leaving `out` untouched) unless they
 /// are strictly increasing.
 pub fn encode_timestamps(timestamps: &[i64], out: &mut Vec<u8>) -> Result<(), CodecError> {
-    let mut dods = Vec::with_capacity(timestamps.len().saturating_sub(2));
-    let mut prev_delta = 0u64;
-    for (i, w) in timestamps.windows(2).enumerate() {
-        if w[1] <= w[0] {
-            return Err(CodecError::TimestampsNotIncreasing {
-                index: i + 1,
-                previous: w[0],
-                current: w[1],
-            });
-        }
-        let delta = w[1].wrapping_sub(w[0]) as u64;
-        if i > 0 {
-            dods.push(delta.wrapping_sub(prev_delta) as i64);
-        }
-        prev_delta = delta;
+    // Check the order without a branch per timestamp; locate the culprit only on failure.
+    let unordered = timestamps
+        .windows(2)
+        .fold(false, |bad, w| bad | (w[1] <= w[0]));
+    if unordered && let Some(i) = timestamps.windows(2).position(|w| w[1] <= w[0]) {
+        return Err(CodecError::TimestampsNotIncreasing {
+            index: i + 1,
+            previous: timestamps[i],
+            current: timestamps[i + 1],
+        });
     }
+    let mut dods = Vec::with_capacity(timestamps.len().saturating_sub(2));
+    dods.extend(timestamps.windows(3).map(|w| {
+        let (d0, d1) = (
+            w[1].wrapping_sub(w[0]) as u64,
+            w[2].wrapping_sub(w[1]) as u64,
+        );
+        d1.wrapping_sub(d0) as i64
+    }));
     let mut w = BitWriter::new(out);
     w.write_varbits(timestamps.len() as u64);
     if let Some(&t0) = timestamps.first() {
@@ -10457,73 +10836,45 @@ impl FrameIterator {
     }
 
     fn seek_at_or_after(&mut self, key: Key) -> Result<bool> {
-        let mut invalid_seen = false;
-        for attempt in 0..MAX_ATTEMPTS {
-            let Some(stream) = self.refresh(attempt > 0)? else {
-                self.invalidate(Some(key));
-                return Ok(false);
-            };
+        self.search(Some(key), |it, stream| {
             // Blocks entirely below the key are skipped; an open block's extent is read live.
             let first = stream
                 .blocks
-                .partition_point(|b| self.extent_of(b).is_some_and(|(_, last)| last < key));
+                .partition_point(|b| it.extent_of(b).is_some_and(|(_, last)| last < key));
             let mut stale = false;
-            let mut outcome = Step::NotFound;
             for block in first..stream.blocks.len() {
-                let Some(access) = BlockAccess::new(&self.shared, stream.blocks[block].index)
-                else {
+                let Some(access) = BlockAccess::new(&it.shared, stream.blocks[block].index) else {
                     stale = true;
                     continue;
                 };
                 let entry = access.lower_bound(key, access.count());
-                outcome = self.load(block, entry);
-                match outcome {
+                match it.load(block, entry) {
                     // A reused block's frames are gone: the answer is in a later block.
                     Step::Reused => stale = true,
                     Step::NotFound => {}
-                    Step::Found | Step::Invalid => break,
+                    found_or_invalid => return (found_or_invalid, stale),
                 }
             }
-            match outcome {
-                Step::Found => return Ok(true),
-                Step::Invalid if invalid_seen => return Err(self.corrupt_frame()),
-                Step::Invalid => invalid_seen = true,
-                _ if stale => {}
-                _ => {
-                    self.invalidate(Some(key));
-                    return Ok(false);
-                }
-            }
-        }
-        self.invalidate(Some(key));
-        Ok(false)
+            (Step::NotFound, stale)
+        })
     }
 
     /// Moves to the last frame with a key below `limit` (or the very last frame).
     fn seek_before(&mut self, limit: Option<Key>) -> Result<bool> {
-        let mut invalid_seen = false;
-        for attempt in 0..MAX_ATTEMPTS {
-            let Some(stream) = self.refresh(attempt > 0)? else {
-                self.invalidate(Some(Key::MIN));
-                return Ok(false);
-            };
+        self.search(Some(Key::MIN), |it, stream| {
             let mut block = match limit {
                 None => stream.blocks.len(),
                 Some(limit) => {
-                    // Blocks still open (the last one, or ones whose finishing is under way)
-                    // have no catalog extent: their first key is read live.
                     let below = stream.blocks.partition_point(|b| {
-                        self.extent_of(b).is_some_and(|(first, _)| first < limit)
+                        it.extent_of(b).is_some_and(|(first, _)| first < limit)
                     });
                     (below + 1).min(stream.blocks.len())
                 }
             };
             let mut stale = false;
-            let mut outcome = Step::NotFound;
             while block > 0 {
                 block -= 1;
-                let Some(access) = BlockAccess::new(&self.shared, stream.blocks[block].index)
-                else {
+                let Some(access) = BlockAccess::new(&it.shared, stream.blocks[block].index) else {
                     stale = true;
                     continue;
                 };
@@ -10532,25 +10883,39 @@ impl FrameIterator {
                 if end == 0 {
                     continue;
                 }
-                outcome = self.load(block, end - 1);
-                match outcome {
+                match it.load(block, end - 1) {
                     Step::Reused => stale = true,
                     Step::NotFound => {}
-                    Step::Found | Step::Invalid => break,
+                    found_or_invalid => return (found_or_invalid, stale),
                 }
             }
-            match outcome {
-                Step::Found => return Ok(true),
-                Step::Invalid if invalid_seen => return Err(self.corrupt_frame()),
-                Step::Invalid => invalid_seen = true,
-                _ if stale => {}
-                _ => {
-                    self.invalidate(Some(Key::MIN));
-                    return Ok(false);
-                }
+            (Step::NotFound, stale)
+        })
+    }
+
+    /// Runs `scan` (which reports what it found and whether it met reused blocks) over the
+    /// directory, reloading it while blocks turned out reused, until a frame is found, nothing
+    /// is there for sure, or the same frame fails validation after a reload (corrupt). When
+    /// nothing is found the iterator is left invalid, resuming at `resume`.
+    fn search(
+        &mut self,
+        resume: Option<Key>,
+        mut scan: impl FnMut(&mut Self, &StreamDir) -> (Step, bool),
+    ) -> Result<bool> {
+        let mut invalid_seen = false;
+        for attempt in 0..MAX_ATTEMPTS {
+            let Some(stream) = self.refresh(attempt > 0)? else {
+                break;
+            };
+            match scan(self, &stream) {
+                (Step::Found, _) => return Ok(true),
+                (Step::Invalid, _) if invalid_seen => return Err(self.corrupt_frame()),
+                (Step::Invalid, _) => invalid_seen = true,
+                (_, true) => {}
+                (_, false) => break,
             }
         }
-        self.invalidate(Some(limit.unwrap_or(Key::MIN)));
+        self.invalidate(resume);
         Ok(false)
     }
 

@@ -159,9 +159,7 @@ fn decode_into(
 pub fn summarize(timestamps: &[i64], values: &Column) -> ChunkSummary {
     let (sum, min, max) = match values {
         Column::Integer64(v) => {
-            let sum = v.iter().map(|&x| x as i128).sum();
-            let min = v.iter().copied().min().unwrap_or(0);
-            let max = v.iter().copied().max().unwrap_or(0);
+            let (sum, min, max) = integer_summary(v, |x| x as i128);
             (
                 WideSum::Integer(sum),
                 Value::Integer64(min),
@@ -169,9 +167,7 @@ pub fn summarize(timestamps: &[i64], values: &Column) -> ChunkSummary {
             )
         }
         Column::UInteger64(v) => {
-            let sum = v.iter().map(|&x| x as i128).sum();
-            let min = v.iter().copied().min().unwrap_or(0);
-            let max = v.iter().copied().max().unwrap_or(0);
+            let (sum, min, max) = integer_summary(v, |x| x as i128);
             (
                 WideSum::Integer(sum),
                 Value::UInteger64(min),
@@ -179,19 +175,20 @@ pub fn summarize(timestamps: &[i64], values: &Column) -> ChunkSummary {
             )
         }
         Column::Float64(v) => {
+            // Sum in order; min / max of the non-NaN values, the first of equal ones (±0),
+            // NaN when there is none. Infinite starting points give the same results as
+            // starting from the first non-NaN value, without a branch per value.
             let mut sum = 0.0f64;
-            let (mut min, mut max) = (f64::NAN, f64::NAN);
+            let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
+            let mut any = false;
             for &x in v {
                 sum += x;
-                if x.is_nan() {
-                    continue;
-                }
-                if min.is_nan() || x < min {
-                    min = x;
-                }
-                if max.is_nan() || x > max {
-                    max = x;
-                }
+                min = if x < min { x } else { min };
+                max = if x > max { x } else { max };
+                any |= !x.is_nan();
+            }
+            if !any {
+                (min, max) = (f64::NAN, f64::NAN);
             }
             (
                 WideSum::Float(sum),
@@ -209,6 +206,22 @@ pub fn summarize(timestamps: &[i64], values: &Column) -> ChunkSummary {
         min,
         max,
     }
+}
+
+/// Sum (exact, as i128), min and max (0 for an empty slice) in one pass.
+#[inline]
+fn integer_summary<T: Copy + Ord + Default>(v: &[T], wide: impl Fn(T) -> i128) -> (i128, T, T) {
+    let Some(&first) = v.first() else {
+        return (0, T::default(), T::default());
+    };
+    let (mut min, mut max) = (first, first);
+    let mut sum = 0i128;
+    for &x in v {
+        sum += wide(x);
+        min = min.min(x);
+        max = max.max(x);
+    }
+    (sum, min, max)
 }
 
 fn value_bits(v: Value) -> u64 {

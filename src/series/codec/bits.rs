@@ -221,6 +221,37 @@ impl<'a> BitWriter<'a> {
         self.write(x, w);
     }
 
+    /// Runs `f` with a [`FastWriter`] that appends to this writer's bits; `reserve_bits` is
+    /// a hint of how many bits `f` writes (writing more is fine, only slower).
+    ///
+    /// The accumulator's complete bytes are moved to the output first, so the fast writer
+    /// starts with fewer than 8 pending bits; its state is taken back afterwards.
+    #[inline]
+    pub(crate) fn bulk<R>(
+        &mut self,
+        reserve_bits: usize,
+        f: impl FnOnce(&mut FastWriter) -> R,
+    ) -> R {
+        let whole = (self.pending / 8) as usize;
+        self.out.extend_from_slice(&self.acc.to_le_bytes()[..whole]);
+        // `whole <= 7`: the shift is at most 56.
+        let acc = self.acc >> (whole * 8);
+        let byte = self.out.len();
+        self.out.resize(byte + reserve_bits / 8 + 16, 0);
+        let mut fw = FastWriter {
+            out: &mut *self.out,
+            byte,
+            acc,
+            pending: self.pending & 7,
+        };
+        let r = f(&mut fw);
+        let (byte, acc, pending) = (fw.byte, fw.acc, fw.pending);
+        self.out.truncate(byte);
+        self.acc = acc;
+        self.pending = pending;
+        r
+    }
+
     /// Bits written so far by this writer.
     pub fn bit_len(&self) -> usize {
         (self.out.len() - self.start) * 8 + self.pending as usize
@@ -231,6 +262,72 @@ impl<'a> BitWriter<'a> {
         let bytes = self.pending.div_ceil(8) as usize;
         self.out.extend_from_slice(&self.acc.to_le_bytes()[..bytes]);
     }
+}
+
+/// Branch-free bit appender for the per-value loops of the encoders (see [`BitWriter::bulk`]).
+///
+/// Every [`put`](Self::put) stores the whole accumulator as 8 bytes at the current byte
+/// position (the output is kept at least 8 bytes longer than that position), then advances
+/// by the completed bytes; no data-dependent branch, and the position lives in a register.
+pub(crate) struct FastWriter<'a> {
+    out: &'a mut Vec<u8>,
+    /// Index in `out` of the byte that receives the pending bits.
+    byte: usize,
+    /// Pending bits (`pending < 8` between calls); higher bits are zero.
+    acc: u64,
+    pending: u32,
+}
+
+impl FastWriter<'_> {
+    /// Appends the `n <= 56` low bits of `value`, which must have no higher bit set.
+    #[inline(always)]
+    pub(crate) fn put(&mut self, value: u64, n: u32) {
+        debug_assert!(n <= 56 && value >> n == 0);
+        self.acc |= value << self.pending;
+        self.pending += n;
+        let at = self.byte;
+        match self.out.get_mut(at..at + 8) {
+            Some(dst) => dst.copy_from_slice(&self.acc.to_le_bytes()),
+            // A free function: passing `self` would keep the state out of registers.
+            None => grow_and_store(self.out, at, self.acc),
+        }
+        // pending <= 63, so the shift is at most 56.
+        let adv = self.pending >> 3;
+        self.byte += adv as usize;
+        self.acc >>= adv * 8;
+        self.pending &= 7;
+    }
+
+    /// Appends the low `n <= 64` bits of `value` (higher bits are ignored).
+    #[inline(always)]
+    pub(crate) fn put_wide(&mut self, value: u64, n: u32) {
+        if n <= 56 {
+            self.put(value & mask(n), n);
+        } else {
+            self.put(value & 0xFFFF_FFFF, 32);
+            self.put((value >> 32) & mask(n - 32), n - 32);
+        }
+    }
+
+    /// Unary code of `q`: `q` zero bits followed by a one bit.
+    #[inline(always)]
+    pub(crate) fn put_unary(&mut self, mut q: u64) {
+        // (No out-of-line helper taking `self`: that would keep the state out of registers.)
+        while q >= 56 {
+            self.put(0, 56);
+            q -= 56;
+        }
+        self.put(1 << q, q as u32 + 1);
+    }
+}
+
+/// The slow path of [`FastWriter::put`]: makes room (doubling) and stores `acc` at `at`.
+#[cold]
+#[inline(never)]
+fn grow_and_store(out: &mut Vec<u8>, at: usize, acc: u64) {
+    let len = out.len().max(64);
+    out.resize(at + 8 + len, 0);
+    out[at..at + 8].copy_from_slice(&acc.to_le_bytes());
 }
 
 /// Reads bits at an absolute position; reads past the end return zeros and are caught by
@@ -412,6 +509,47 @@ mod tests {
     }
 
     proptest! {
+        /// The fast writer produces exactly the bits of the plain one, interleaved with it.
+        #[test]
+        fn fast_writer_matches(fields in prop::collection::vec((any::<u64>(), 0u32..=64, 0u8..4), 0..300), split in 0usize..300) {
+            let mut fast = vec![0x5A];
+            let mut w = BitWriter::new(&mut fast);
+            let split = split.min(fields.len());
+            for &(v, n, kind) in &fields[..split] {
+                match kind {
+                    1 => w.write_unary(v % 300),
+                    2 => w.write(v & mask(n.min(56)), n.min(56)),
+                    _ => w.write(v, n),
+                }
+            }
+            w.bulk(fields.len(), |f| {
+                for &(v, n, kind) in &fields[split..] {
+                    match kind {
+                        0 => f.put_wide(v, n),
+                        1 => f.put_unary(v % 300),
+                        2 => f.put(v & mask(n.min(56)), n.min(56)),
+                        _ => f.put_wide(v, n),
+                    }
+                }
+            });
+            w.write(0b101, 3);
+            let bits = w.bit_len();
+            w.finish();
+            let mut plain = vec![0x5A];
+            let mut w = BitWriter::new(&mut plain);
+            for &(v, n, kind) in &fields {
+                match kind {
+                    1 => w.write_unary(v % 300),
+                    2 => w.write(v & mask(n.min(56)), n.min(56)),
+                    _ => w.write(v, n),
+                }
+            }
+            w.write(0b101, 3);
+            prop_assert_eq!(w.bit_len(), bits);
+            w.finish();
+            prop_assert_eq!(plain, fast);
+        }
+
         #[test]
         fn fields_round_trip(fields in prop::collection::vec((any::<u64>(), 0u32..=64, 0u8..4), 0..200)) {
             let mut buf = vec![0xAB]; // existing content must be kept

@@ -1,7 +1,8 @@
 //! Float codec: f64 values, bit-exact (NaN payloads, ±inf, −0.0, subnormals).
 //!
-//! Each call encodes the values two ways and keeps the smaller (the decimal one on a tie, as
-//! it decodes faster):
+//! Each call keeps the smaller of two encodings (the decimal one on a tie, as it decodes
+//! faster); the XOR one is only produced when a cheap lower bound of its size does not
+//! already exceed the decimal one (see [`encode_f64`]):
 //!
 //! * **Decimal**: the smallest `d` in `0..=18` such that every value `v` satisfies
 //!   `((v * 10^d).round() as i64) as f64 / 10^d == v` bit for bit (both operations are
@@ -22,7 +23,7 @@
 //! ```
 
 use super::CodecError;
-use super::bits::{BitReader, BitWriter, mask};
+use super::bits::{BitReader, BitWriter, bit_width, mask};
 use super::integers::{decode_integers_with, encode_i64};
 
 const TAG_XOR: u8 = 1;
@@ -46,10 +47,20 @@ pub enum FloatEncoding {
 
 /// Appends the smaller of the XOR and the decimal encoding of `values` to `out`; returns the
 /// one chosen.
+///
+/// The XOR encoding is only produced when it can win: a cheap lower bound of its size (one
+/// bit per repeat, else 2 control bits plus the XOR's meaningful bits, see
+/// [`xor_at_least`]) is accumulated first, and as soon as it reaches the size of the decimal
+/// encoding the decimal one is kept. The result is the same as encoding both ways.
 pub fn encode_f64(values: &[f64], out: &mut Vec<u8>) -> FloatEncoding {
     let start = out.len();
     let decimal = encode_f64_decimal(values, out);
     let decimal_len = out.len() - start;
+    if let Some(digits) = decimal
+        && xor_at_least(values, decimal_len)
+    {
+        return FloatEncoding::Decimal { digits };
+    }
     let mut xor = Vec::with_capacity(if decimal.is_some() {
         decimal_len
     } else {
@@ -64,6 +75,36 @@ pub fn encode_f64(values: &[f64], out: &mut Vec<u8>) -> FloatEncoding {
             FloatEncoding::Xor
         }
     }
+}
+
+/// Whether [`encode_f64_xor`] surely takes at least `bytes` bytes, from a lower bound of its
+/// size: the tag, the count and first value, then per value one bit for a repeat, else the
+/// 2 control bits plus the XOR's meaningful bits (the real code adds the window overhead).
+/// Stops as soon as the bound reaches `bytes`, which for decimal data is early.
+fn xor_at_least(values: &[f64], bytes: usize) -> bool {
+    let Some((&first, _)) = values.split_first() else {
+        return bytes <= 2;
+    };
+    // xor bytes = 1 + ceil(bits / 8) >= bytes when bits >= 8 (bytes - 1).
+    let target = 8 * (bytes.saturating_sub(1) as u64);
+    let mut bits = 7 + bit_width(values.len() as u64) as u64 + 64;
+    let mut prev = first.to_bits();
+    for chunk in values[1..].chunks(64) {
+        if bits >= target {
+            return true;
+        }
+        let mut part = 0u64;
+        for &v in chunk {
+            let b = v.to_bits();
+            let x = b ^ prev;
+            prev = b;
+            // 2 control bits + meaningful bits (wraps for x = 0, which takes the other arm).
+            let code = 66u64.wrapping_sub((x.leading_zeros() + x.trailing_zeros()) as u64);
+            part += if x == 0 { 1 } else { code };
+        }
+        bits += part;
+    }
+    bits >= target
 }
 
 /// Appends the XOR encoding of `values` to `out`.
@@ -109,27 +150,78 @@ pub fn encode_f64_xor(values: &[f64], out: &mut Vec<u8>) {
 /// `(v * 10^d).round() as i64` and back bit-exactly; `None` when there is none up to
 /// [`MAX_DECIMAL_DIGITS`].
 pub fn decimal_digits(values: &[f64]) -> Option<u8> {
-    let mut d = 0usize;
-    // Raise d until the value at hand passes; the values before it passed at a smaller d,
-    // which usually implies passing at the larger one, but that is verified below.
-    for &v in values {
-        while scale_exact(v, d).is_none() {
-            d += 1;
-            if d > MAX_DECIMAL_DIGITS as usize {
-                return None;
-            }
-        }
-    }
-    while d <= MAX_DECIMAL_DIGITS as usize {
-        if values.iter().all(|&v| scale_exact(v, d).is_some()) {
-            return Some(d as u8);
-        }
-        d += 1;
-    }
-    None
+    scale_values(values, &mut Vec::new())
 }
 
-#[inline(always)]
+/// `1.5 × 2^52`: for `|x| < 2^51`, `x + MAGIC` is `MAGIC + x` rounded to an integer (to
+/// nearest, ties to even), and its bits are those of `MAGIC` plus that integer.
+const MAGIC: f64 = 6_755_399_441_055_744.0;
+/// `2^51`, the bound of the magic-number rounding.
+const MAGIC_LIMIT: f64 = 2_251_799_813_685_248.0;
+
+/// [`decimal_digits`], also leaving the scaled integers in `ints` (cleared first).
+///
+/// One pass per tried `d` (normally one in all): the values are scaled 8 at a time without
+/// branches, rounding with the magic number instead of `f64::round` (a libm call). That
+/// rounds ties to even rather than away from zero, but never changes the outcome: for
+/// `|x| < 2^51` a value whose `x = v · 10^d` is a tie `k + 1/2` survives with neither `k` nor
+/// `k + 1` (if `i / 10^d` rounded to `v`, `v · 10^d` would be within `2^51 · 2^-53` of `i`,
+/// and its rounding within `1/8` more, so not at distance 1/2), and elsewhere both roundings
+/// agree. Groups holding a value outside that range (or one that fails) take the scalar
+/// reference [`scale_exact`]. When a value fails, `d` is raised until it passes and the scan
+/// restarts, which yields the smallest `d` that all values pass.
+fn scale_values(values: &[f64], ints: &mut Vec<i64>) -> Option<u8> {
+    let mut d = 0usize;
+    'search: loop {
+        ints.clear();
+        ints.reserve(values.len());
+        let p = POW10[d];
+        let mut groups = values.chunks_exact(8);
+        for group in &mut groups {
+            let mut scaled = [0i64; 8];
+            let mut ok = true;
+            for (s, &v) in scaled.iter_mut().zip(group) {
+                let x = v * p;
+                let y = x + MAGIC;
+                let back = (y - MAGIC) / p;
+                ok &= (x.abs() < MAGIC_LIMIT) & (back.to_bits() == v.to_bits());
+                *s = y.to_bits().wrapping_sub(MAGIC.to_bits()) as i64;
+            }
+            if ok {
+                ints.extend_from_slice(&scaled);
+                continue;
+            }
+            for &v in group {
+                match scale_exact(v, d) {
+                    Some(i) => ints.push(i),
+                    None => {
+                        d = first_passing_digits(v, d + 1)?;
+                        continue 'search;
+                    }
+                }
+            }
+        }
+        for &v in groups.remainder() {
+            match scale_exact(v, d) {
+                Some(i) => ints.push(i),
+                None => {
+                    d = first_passing_digits(v, d + 1)?;
+                    continue 'search;
+                }
+            }
+        }
+        return Some(d as u8);
+    }
+}
+
+/// The smallest `d >= from` with which `v` survives the scaling.
+fn first_passing_digits(v: f64, from: usize) -> Option<usize> {
+    (from..=MAX_DECIMAL_DIGITS as usize).find(|&d| scale_exact(v, d).is_some())
+}
+
+/// The reference scaling: `Some((v * 10^d).round() as i64)` when dividing it back by `10^d`
+/// gives `v` bit for bit.
+#[inline]
 fn scale_exact(v: f64, d: usize) -> Option<i64> {
     let p = POW10[d];
     let i = (v * p).round() as i64;
@@ -139,11 +231,8 @@ fn scale_exact(v: f64, d: usize) -> Option<i64> {
 /// Appends the decimal encoding of `values` to `out` and returns the digits used; returns
 /// `None` (leaving `out` untouched) when some value does not survive the scaling exactly.
 pub fn encode_f64_decimal(values: &[f64], out: &mut Vec<u8>) -> Option<u8> {
-    let d = decimal_digits(values)?;
-    let mut ints = Vec::with_capacity(values.len());
-    for &v in values {
-        ints.push(scale_exact(v, d as usize)?);
-    }
+    let mut ints = Vec::new();
+    let d = scale_values(values, &mut ints)?;
     out.push(TAG_DECIMAL);
     out.push(d);
     encode_i64(&ints, out);
@@ -427,7 +516,69 @@ mod tests {
         ]
     }
 
+    /// The definition: the smallest `d` that every value passes with `f64::round`.
+    fn reference_digits(values: &[f64]) -> Option<u8> {
+        (0..=MAX_DECIMAL_DIGITS)
+            .find(|&d| values.iter().all(|&v| scale_exact(v, d as usize).is_some()))
+    }
+
+    /// Encodes both ways and keeps the smaller (the decimal one on a tie).
+    fn reference_encoding(values: &[f64]) -> Vec<u8> {
+        let mut decimal = Vec::new();
+        let mut xor = Vec::new();
+        encode_f64_xor(values, &mut xor);
+        match encode_f64_decimal(values, &mut decimal) {
+            Some(_) if decimal.len() <= xor.len() => decimal,
+            _ => xor,
+        }
+    }
+
+    fn check_against_reference(values: &[f64]) -> Result<(), TestCaseError> {
+        let digits = reference_digits(values);
+        let mut ints = Vec::new();
+        prop_assert_eq!(scale_values(values, &mut ints), digits);
+        if let Some(d) = digits {
+            let expected: Vec<i64> = values
+                .iter()
+                .map(|&v| scale_exact(v, d as usize).unwrap())
+                .collect();
+            prop_assert_eq!(ints, expected);
+        }
+        let mut buf = Vec::new();
+        encode_f64(values, &mut buf);
+        prop_assert_eq!(buf, reference_encoding(values));
+        Ok(())
+    }
+
+    #[test]
+    fn rounding_ties_and_range_edges() {
+        let big = 2f64.powi(51);
+        for values in [
+            vec![0.5, 1.5, 2.5, -0.5, -2.5],
+            vec![big - 0.5, big, -big, big + 1.0, big / 100.0 + 0.25],
+            vec![0.125, 1e-300, 5e-324, 1e18, 9.2e18, 1e19],
+            vec![0.3, 0.1 + 0.2, 1.0 / 3.0],
+        ] {
+            check_against_reference(&values).unwrap();
+        }
+    }
+
+    fn arb_decimalish() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            (any::<i64>(), 0usize..19).prop_map(|(i, d)| i as f64 / POW10[d]),
+            (-(1i64 << 53)..(1i64 << 53), 0u32..12)
+                .prop_map(|(i, s)| i as f64 / (1u64 << s) as f64),
+            (-2_000_000i64..2_000_000, 0usize..8).prop_map(|(i, d)| i as f64 / POW10[d]),
+            arb_f64(),
+        ]
+    }
+
     proptest! {
+        #[test]
+        fn fast_scaling_matches_reference(values in prop::collection::vec(arb_decimalish(), 0..60)) {
+            check_against_reference(&values)?;
+        }
+
         #[test]
         fn floats_round_trip(values in prop::collection::vec(arb_f64(), 0..400)) {
             round_trip(&values);

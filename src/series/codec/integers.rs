@@ -49,8 +49,8 @@
 
 use super::CodecError;
 use super::bits::{
-    ALIGNED_BYTES, BitReader, BitWriter, UNPACK_COUNT, bit_width, get_bits64, unpack, unzigzag,
-    zigzag,
+    ALIGNED_BYTES, BitReader, BitWriter, UNPACK_COUNT, bit_width, get_bits64, mask, unpack,
+    unzigzag, zigzag,
 };
 
 /// Residuals per block.
@@ -262,19 +262,16 @@ pub(crate) fn encode_residuals(w: &mut BitWriter, residuals: &[i64]) {
         // A block: up to BLOCK residuals, cut short where a run of MIN_RUN zeros begins (such
         // a run cannot begin at `start`, the check above just ruled that out).
         let start = i;
-        let mut j = i;
-        let mut zeros = 0;
-        while j < m && j - start < BLOCK {
-            if residuals[j] == 0 {
-                zeros += 1;
-                if zeros == MIN_RUN {
-                    j = j + 1 - MIN_RUN;
-                    break;
-                }
-            } else {
-                zeros = 0;
+        let end = m.min(start + BLOCK);
+        let mut j = end;
+        let mut zeros = 0usize;
+        for (at, &r) in residuals[start..end].iter().enumerate() {
+            // Branch-free: a zero residual extends the count, anything else resets it.
+            zeros = (zeros + 1) * usize::from(r == 0);
+            if zeros == MIN_RUN {
+                j = start + at + 1 - MIN_RUN;
+                break;
             }
-            j += 1;
         }
         let block = &residuals[start..j];
         let z = &mut zbuf[..block.len()];
@@ -396,8 +393,166 @@ fn eg_cost(z: &[u64], k: u32) -> Option<u64> {
     Some(bits + z.len() as u64 * (1 + k as u64))
 }
 
-/// The cheapest coding of a block, header included (coded relative to `prev`).
+/// Widest zigzagged residual [`choose_mode`] handles on its fast path: sums of 128 such
+/// values fit in a u64, and `z + 2^k` cannot overflow.
+const FAST_MAX_WIDTH: u32 = 56;
+
+/// The cheapest coding of a block, header included (coded relative to `prev`); also fills
+/// `z` with the zigzagged residuals.
+///
+/// The candidates are those of [`choose_mode_exhaustive`], which this returns the same mode
+/// as, but evaluated more cheaply when every zigzagged residual has at most
+/// [`FAST_MAX_WIDTH`] bits (the usual case):
+///
+/// * one pass for zigzag, min, max, sum (a u64 suffices) and the width histogram;
+/// * one pass for the Rice costs of all four k candidates at once;
+/// * Exp-Golomb candidates are evaluated only when their histogram estimate, which is a
+///   lower bound of their cost, beats the best cost so far; and then exactly, as the
+///   estimate plus 2 bits per quotient `q >= 1` with `q + 1` a power of two (the values
+///   whose length exceeds the estimate by one), in one pass for all candidates.
 fn choose_mode(residuals: &[i64], z: &mut [u64], prev: u8) -> Mode {
+    let n = residuals.len().min(z.len());
+    let (residuals, z) = (&residuals[..n], &mut z[..n]);
+    let mut min = i64::MAX;
+    let mut max = i64::MIN;
+    let mut or = 0u64;
+    let mut sum = 0u64;
+    for (zi, &r) in z.iter_mut().zip(residuals) {
+        let x = zigzag(r);
+        *zi = x;
+        min = min.min(r);
+        max = max.max(r);
+        or |= x;
+        sum = sum.wrapping_add(x);
+    }
+    let widest = bit_width(or);
+    if widest > FAST_MAX_WIDTH || n == 0 {
+        return choose_mode_exhaustive(residuals, z, prev);
+    }
+    // Width histogram, split in four so that equal widths in a row do not wait on each
+    // other's increments.
+    let mut hist = [[0u8; 64]; 4];
+    let mut quads = z.chunks_exact(4);
+    for q in &mut quads {
+        for (h, &x) in hist.iter_mut().zip(q) {
+            h[(bit_width(x) & 63) as usize] += 1;
+        }
+    }
+    for &x in quads.remainder() {
+        hist[0][(bit_width(x) & 63) as usize] += 1;
+    }
+    let mut widths = [0u64; 64];
+    for (b, w) in widths.iter_mut().enumerate().take(widest as usize + 1) {
+        *w = hist.iter().map(|h| h[b] as u64).sum();
+    }
+
+    let n = n as u64;
+    let hdr = |m: Mode| header_bits(m.header(), prev);
+    let mut best = Mode::Raw;
+    let mut best_cost = 64 * n + hdr(Mode::Raw);
+    let width = bit_width(max.wrapping_sub(min) as u64);
+    if width < 64 {
+        let mode = Mode::For { width, min };
+        let cost = 7 + bit_width(zigzag(min)) as u64 + n * width as u64 + hdr(mode);
+        if cost <= best_cost {
+            best = mode;
+            best_cost = cost;
+        }
+    }
+    // Rice, k in kb - 2 ..= kb + 1 (clamped at 0): all four quotient sums in one pass.
+    let kb = bit_width(sum / n);
+    let k0 = kb.saturating_sub(2);
+    let klast = kb + 1; // <= 57
+    let (mut q0, mut q1, mut q2, mut q3) = (0u64, 0u64, 0u64, 0u64);
+    for &x in z.iter() {
+        q0 += x >> k0;
+        q1 += x >> (k0 + 1);
+        q2 += x >> (k0 + 2);
+        q3 += x >> (k0 + 3);
+    }
+    let q = [q0, q1, q2, q3];
+    for (j, &qj) in q.iter().enumerate() {
+        let k = k0 + j as u32;
+        if k > klast {
+            break;
+        }
+        let mode = Mode::Rice { k };
+        let cost = qj + n * (1 + k as u64) + hdr(mode);
+        if cost < best_cost {
+            best = mode;
+            best_cost = cost;
+        }
+    }
+    // Exp-Golomb: the estimate of `choose_mode_exhaustive`, restricted to the k where it
+    // can change (above `widest - 1` it only grows).
+    let est = |k: u32| -> u64 {
+        let mut extra = 0u64;
+        for (b, &h) in widths
+            .iter()
+            .enumerate()
+            .take(widest as usize + 1)
+            .skip(k as usize + 2)
+        {
+            extra += h * (b as u64 - k as u64 - 1);
+        }
+        n * (1 + k as u64) + 2 * extra
+    };
+    let (mut cnt, mut wsum) = (0u64, 0u64);
+    let top = widest.saturating_sub(1);
+    let mut est_best = (u64::MAX, 0u32);
+    for k in (0..=top).rev() {
+        let b = k as usize + 2;
+        if b <= widest as usize {
+            cnt += widths[b];
+            wsum += widths[b] * b as u64;
+        }
+        let e = n * (1 + k as u64) + 2 * (wsum - (k as u64 + 1) * cnt);
+        if e <= est_best.0 {
+            est_best = (e, k);
+        }
+    }
+    let ke = est_best.1;
+    let ks = ke.saturating_sub(1);
+    let mut cand = [(0u32, 0u64); 3];
+    let mut nc = 0;
+    for k in ks..=(ke + 1).min(63) {
+        let e = est(k) + hdr(Mode::ExpGolomb { k });
+        if e < best_cost {
+            cand[nc] = (k, e);
+            nc += 1;
+        }
+    }
+    if nc > 0 {
+        // Per candidate, the quotients `q >= 1` with `q + 1` a power of two: those with
+        // `q & (q + 1) == 0`, minus the zero quotients (`z < 2^k`, from the histogram).
+        // `q < 2^56`, so `0 - y` has its top bit set exactly when `y != 0` (no branch, no
+        // 64-bit compare: this vectorizes).
+        let nonzero = |y: u64| 0u64.wrapping_sub(y) >> 63;
+        let (k0, k1, k2) = (cand[0].0, cand[1].0, cand[2].0);
+        let (mut e0, mut e1, mut e2) = (0u64, 0u64, 0u64);
+        for &x in z.iter() {
+            let (q0, q1, q2) = (x >> k0, x >> k1, x >> k2);
+            e0 += nonzero(q0 & (q0 + 1));
+            e1 += nonzero(q1 & (q1 + 1));
+            e2 += nonzero(q2 & (q2 + 1));
+        }
+        let small = |k: u32| -> u64 { widths[..=(k.min(widest) as usize)].iter().sum() };
+        let extra = [n - e0 - small(k0), n - e1 - small(k1), n - e2 - small(k2)];
+        for (&(k, e), &x) in cand[..nc].iter().zip(&extra) {
+            let cost = e + 2 * x;
+            if cost < best_cost {
+                best = Mode::ExpGolomb { k };
+                best_cost = cost;
+            }
+        }
+    }
+    best
+}
+
+/// The cheapest coding of a block among a few candidates per mode, header included: the
+/// reference implementation of [`choose_mode`], used directly for blocks with very wide
+/// residuals.
+fn choose_mode_exhaustive(residuals: &[i64], z: &mut [u64], prev: u8) -> Mode {
     let n = residuals.len() as u64;
     let mut min = i64::MAX;
     let mut max = i64::MIN;
@@ -465,12 +620,21 @@ fn choose_mode(residuals: &[i64], z: &mut [u64], prev: u8) -> Mode {
 
 /// Writes the payload of a block (the header is written by the caller).
 fn write_block(w: &mut BitWriter, residuals: &[i64], z: &[u64], mode: Mode) {
+    let n = z.len();
     match mode {
         Mode::For { width, min } => {
             w.write_varbits(zigzag(min));
-            for &r in residuals {
-                w.write(r.wrapping_sub(min) as u64, width);
-            }
+            w.bulk(n * width as usize, |f| {
+                if width <= 56 {
+                    for &r in residuals {
+                        f.put(r.wrapping_sub(min) as u64, width);
+                    }
+                } else {
+                    for &r in residuals {
+                        f.put_wide(r.wrapping_sub(min) as u64, width);
+                    }
+                }
+            });
         }
         Mode::Rice { k } => {
             // The mode choice (cheaper than raw) keeps this within what the decoder accepts.
@@ -478,28 +642,41 @@ fn write_block(w: &mut BitWriter, residuals: &[i64], z: &[u64], mode: Mode) {
                 z.len() as u64 + rice_cost(z, k) - z.len() as u64 * (1 + k as u64)
                     <= MAX_UNARY_BITS as u64 - 8
             );
-            for &x in z {
-                w.write(x, k);
-            }
-            for &x in z {
-                w.write_unary(x >> k);
-            }
+            w.bulk(n * (k as usize + 2), |f| {
+                if k <= 56 {
+                    let m = mask(k);
+                    for &x in z {
+                        f.put(x & m, k);
+                    }
+                } else {
+                    for &x in z {
+                        f.put_wide(x, k);
+                    }
+                }
+                for &x in z {
+                    f.put_unary(x >> k);
+                }
+            });
         }
         Mode::ExpGolomb { k } => {
-            for &x in z {
-                w.write_unary(bit_width((x >> k) + 1) as u64 - 1);
-            }
-            for &x in z {
-                let len = bit_width((x >> k) + 1) - 1;
-                // p = z - ((2^len - 1) << k), which has len + k bits.
-                let p = x - (((1u64 << len) - 1) << k);
-                w.write(p, len + k);
-            }
+            w.bulk(n * (k as usize + 4), |f| {
+                for &x in z {
+                    f.put_unary(bit_width((x >> k) + 1) as u64 - 1);
+                }
+                for &x in z {
+                    let len = bit_width((x >> k) + 1) - 1;
+                    // p = z - ((2^len - 1) << k), which has len + k bits.
+                    let p = x - (((1u64 << len) - 1) << k);
+                    f.put_wide(p, len + k);
+                }
+            });
         }
         Mode::Raw => {
-            for &r in residuals {
-                w.write(r as u64, 64);
-            }
+            w.bulk(n * 64, |f| {
+                for &r in residuals {
+                    f.put_wide(r as u64, 64);
+                }
+            });
         }
     }
 }
@@ -916,6 +1093,50 @@ mod tests {
             "{chosen} vs {exhaustive}"
         );
         assert!(mismatches <= 20, "{mismatches} of 400 blocks not optimal");
+    }
+
+    /// The fast evaluation in `choose_mode` picks exactly what the reference does.
+    #[test]
+    fn fast_mode_choice_matches_exhaustive() {
+        let mut seed = 0x0bad_cafe_dead_beefu64;
+        let mut rnd = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for trial in 0..3000u64 {
+            let len = if trial % 3 == 0 {
+                1 + (rnd() % BLOCK as u64) as usize
+            } else {
+                BLOCK
+            };
+            let bits = trial % 58;
+            let residuals: Vec<i64> = (0..len)
+                .map(|_| {
+                    let r = rnd();
+                    let mag = match trial % 4 {
+                        0 => r >> (64 - bits.max(1)),
+                        1 => (r >> 40) % (1 + bits * bits),
+                        2 if r % 23 == 0 => (r >> 8) >> (8 + bits / 2),
+                        2 => (r >> 50) % 7,
+                        _ => (1u64 << (bits % 20)) - 1 + (r % 3),
+                    };
+                    if r & 1 == 0 {
+                        mag as i64
+                    } else {
+                        (mag as i64).wrapping_neg()
+                    }
+                })
+                .collect();
+            let prev = (rnd() % 256) as u8;
+            let mut z1 = vec![0u64; len];
+            let mut z2 = vec![0u64; len];
+            let fast = choose_mode(&residuals, &mut z1, prev);
+            let reference = choose_mode_exhaustive(&residuals, &mut z2, prev);
+            assert_eq!(fast, reference, "trial {trial}");
+            assert_eq!(z1, z2);
+        }
     }
 
     #[test]

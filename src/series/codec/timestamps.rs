@@ -28,22 +28,25 @@ use super::integers::{Sink, decode_residuals, encode_residuals};
 /// Appends the encoding of `timestamps` to `out`; errors (leaving `out` untouched) unless they
 /// are strictly increasing.
 pub fn encode_timestamps(timestamps: &[i64], out: &mut Vec<u8>) -> Result<(), CodecError> {
-    let mut dods = Vec::with_capacity(timestamps.len().saturating_sub(2));
-    let mut prev_delta = 0u64;
-    for (i, w) in timestamps.windows(2).enumerate() {
-        if w[1] <= w[0] {
-            return Err(CodecError::TimestampsNotIncreasing {
-                index: i + 1,
-                previous: w[0],
-                current: w[1],
-            });
-        }
-        let delta = w[1].wrapping_sub(w[0]) as u64;
-        if i > 0 {
-            dods.push(delta.wrapping_sub(prev_delta) as i64);
-        }
-        prev_delta = delta;
+    // Check the order without a branch per timestamp; locate the culprit only on failure.
+    let unordered = timestamps
+        .windows(2)
+        .fold(false, |bad, w| bad | (w[1] <= w[0]));
+    if unordered && let Some(i) = timestamps.windows(2).position(|w| w[1] <= w[0]) {
+        return Err(CodecError::TimestampsNotIncreasing {
+            index: i + 1,
+            previous: timestamps[i],
+            current: timestamps[i + 1],
+        });
     }
+    let mut dods = Vec::with_capacity(timestamps.len().saturating_sub(2));
+    dods.extend(timestamps.windows(3).map(|w| {
+        let (d0, d1) = (
+            w[1].wrapping_sub(w[0]) as u64,
+            w[2].wrapping_sub(w[1]) as u64,
+        );
+        d1.wrapping_sub(d0) as i64
+    }));
     let mut w = BitWriter::new(out);
     w.write_varbits(timestamps.len() as u64);
     if let Some(&t0) = timestamps.first() {
