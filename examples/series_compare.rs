@@ -314,7 +314,7 @@ fn main() {
     }
     println!();
     println!(
-        "- blocks used = 64 KiB blocks holding the stream (chunks + the tail of each block a \
+        "- blocks used = the blocks (256 KiB, `DEFAULT_BLOCK_SIZE`) holding the stream (chunks + the tail of each block a \
          chunk did not fit); whole db = data file as allocated (it grows by doubling) + SQLite \
          catalog; the bytes-per-point target (≤ 1.0 B/pt) is on the chunks"
     );
