@@ -47,8 +47,8 @@ fn read_u32(path: &std::path::Path, offset: u64) -> u32 {
 
 /// Opens a writer (running recovery) in a fresh process-like state and returns the frames.
 fn recover_and_read(path: &std::path::Path) -> (nanots::RecoveryReport, Vec<(i64, Vec<u8>)>) {
-    // The leaked writer still holds its lock in this process: release it by closing its
-    // descriptor is not possible, so recovery tests reopen through a copy of the files.
+    // The leaked writer still holds the file's lock, as a crashed process would until it died:
+    // recover a copy of the files instead.
     let copy_dir = path.parent().unwrap().join("copy");
     std::fs::create_dir_all(&copy_dir).unwrap();
     for ext in ["nts", "db", "db-wal"] {
