@@ -10490,7 +10490,7 @@ mod iterator {
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use crate::nanots::directory::StreamDir;
+use crate::nanots::directory::{BlockRef, StreamDir};
 use crate::nanots::error::{Error, Result};
 use crate::nanots::format::block::{ENTRY_SIZE, IndexEntry, Key, entry_offset, max_entries};
 use crate::nanots::shared::SharedFile;
@@ -10649,6 +10649,17 @@ impl<'a> BlockAccess<'a> {
     pub fn extent(&self) -> Option<(Key, Key)> {
         let count = self.count();
         (count > 0).then(|| (self.entry(0).key, self.entry(count - 1).key))
+    }
+}
+
+/// A block's first and last key: from the catalog once finished, read live while open (`None`
+/// when it holds no frame or was reused since the directory was read).
+pub(crate) fn block_extent(shared: &SharedFile, block: &BlockRef) -> Option<(Key, Key)> {
+    match (block.first, block.last) {
+        (Some(first), Some(last)) if !block.open => Some((first, last)),
+        _ => BlockAccess::new(shared, block.index)
+            .filter(|a| a.generation() == block.generation)
+            .and_then(|a| a.extent()),
     }
 }
 
@@ -10838,9 +10849,9 @@ impl FrameIterator {
     fn seek_at_or_after(&mut self, key: Key) -> Result<bool> {
         self.search(Some(key), |it, stream| {
             // Blocks entirely below the key are skipped; an open block's extent is read live.
-            let first = stream
-                .blocks
-                .partition_point(|b| it.extent_of(b).is_some_and(|(_, last)| last < key));
+            let first = stream.blocks.partition_point(|b| {
+                block_extent(&it.shared, b).is_some_and(|(_, last)| last < key)
+            });
             let mut stale = false;
             for block in first..stream.blocks.len() {
                 let Some(access) = BlockAccess::new(&it.shared, stream.blocks[block].index) else {
@@ -10866,7 +10877,7 @@ impl FrameIterator {
                 None => stream.blocks.len(),
                 Some(limit) => {
                     let below = stream.blocks.partition_point(|b| {
-                        it.extent_of(b).is_some_and(|(first, _)| first < limit)
+                        block_extent(&it.shared, b).is_some_and(|(first, _)| first < limit)
                     });
                     (below + 1).min(stream.blocks.len())
                 }
@@ -10993,14 +11004,6 @@ impl FrameIterator {
             PinOutcome::Preparing
         } else {
             PinOutcome::Reused
-        }
-    }
-
-    /// A block's first and last key: from the catalog once finished, live while open.
-    fn extent_of(&self, block: &crate::nanots::directory::BlockRef) -> Option<(Key, Key)> {
-        match (block.first, block.last) {
-            (Some(first), Some(last)) if !block.open => Some((first, last)),
-            _ => BlockAccess::new(&self.shared, block.index).and_then(|a| a.extent()),
         }
     }
 
@@ -11182,7 +11185,7 @@ use std::sync::Arc;
 use crate::nanots::directory::{BlockRef, StreamDir};
 use crate::nanots::error::Result;
 use crate::nanots::format::block::{BlockHeader, Key, valid_prefix};
-use crate::nanots::iterator::{BlockAccess, Frame, FrameIterator};
+use crate::nanots::iterator::{BlockAccess, Frame, FrameIterator, block_extent};
 use crate::nanots::shared::SharedFile;
 
 /// A run of a stream's blocks with nothing missing between them, written by one write context.
@@ -11275,7 +11278,7 @@ impl Reader {
             .values()
             .filter(|s| {
                 s.blocks.iter().any(|b| {
-                    self.extent(b)
+                    block_extent(&self.shared, b)
                         .is_some_and(|(f, l)| f.timestamp <= end && l.timestamp >= start)
                 })
             })
@@ -11300,7 +11303,7 @@ impl Reader {
         let mut runs: Vec<ContiguousSegment> = Vec::new();
         let mut previous: Option<&BlockRef> = None;
         for block in &stream.blocks {
-            let Some((first, last)) = self.extent(block) else {
+            let Some((first, last)) = block_extent(&self.shared, block) else {
                 continue;
             };
             let continues = previous
@@ -11439,7 +11442,7 @@ impl Reader {
                 summary.frames += block.frames;
                 summary.bytes += block.bytes;
             }
-            if let Some((first, last)) = self.extent(block) {
+            if let Some((first, last)) = block_extent(&self.shared, block) {
                 summary.first_timestamp.get_or_insert(first.timestamp);
                 summary.last_timestamp = Some(last.timestamp);
             }
@@ -11449,16 +11452,6 @@ impl Reader {
             }
         }
         summary
-    }
-
-    /// First and last keys of a block: from the catalog when finished, live when open.
-    fn extent(&self, block: &BlockRef) -> Option<(Key, Key)> {
-        match (block.first, block.last) {
-            (Some(first), Some(last)) if !block.open => Some((first, last)),
-            _ => BlockAccess::new(&self.shared, block.index)
-                .filter(|a| a.generation() == block.generation)
-                .and_then(|a| a.extent()),
-        }
     }
 }
 }

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use crate::directory::StreamDir;
+use crate::directory::{BlockRef, StreamDir};
 use crate::error::{Error, Result};
 use crate::format::block::{ENTRY_SIZE, IndexEntry, Key, entry_offset, max_entries};
 use crate::shared::SharedFile;
@@ -165,6 +165,17 @@ impl<'a> BlockAccess<'a> {
     pub fn extent(&self) -> Option<(Key, Key)> {
         let count = self.count();
         (count > 0).then(|| (self.entry(0).key, self.entry(count - 1).key))
+    }
+}
+
+/// A block's first and last key: from the catalog once finished, read live while open (`None`
+/// when it holds no frame or was reused since the directory was read).
+pub(crate) fn block_extent(shared: &SharedFile, block: &BlockRef) -> Option<(Key, Key)> {
+    match (block.first, block.last) {
+        (Some(first), Some(last)) if !block.open => Some((first, last)),
+        _ => BlockAccess::new(shared, block.index)
+            .filter(|a| a.generation() == block.generation)
+            .and_then(|a| a.extent()),
     }
 }
 
@@ -354,9 +365,9 @@ impl FrameIterator {
     fn seek_at_or_after(&mut self, key: Key) -> Result<bool> {
         self.search(Some(key), |it, stream| {
             // Blocks entirely below the key are skipped; an open block's extent is read live.
-            let first = stream
-                .blocks
-                .partition_point(|b| it.extent_of(b).is_some_and(|(_, last)| last < key));
+            let first = stream.blocks.partition_point(|b| {
+                block_extent(&it.shared, b).is_some_and(|(_, last)| last < key)
+            });
             let mut stale = false;
             for block in first..stream.blocks.len() {
                 let Some(access) = BlockAccess::new(&it.shared, stream.blocks[block].index) else {
@@ -382,7 +393,7 @@ impl FrameIterator {
                 None => stream.blocks.len(),
                 Some(limit) => {
                     let below = stream.blocks.partition_point(|b| {
-                        it.extent_of(b).is_some_and(|(first, _)| first < limit)
+                        block_extent(&it.shared, b).is_some_and(|(first, _)| first < limit)
                     });
                     (below + 1).min(stream.blocks.len())
                 }
@@ -509,14 +520,6 @@ impl FrameIterator {
             PinOutcome::Preparing
         } else {
             PinOutcome::Reused
-        }
-    }
-
-    /// A block's first and last key: from the catalog once finished, live while open.
-    fn extent_of(&self, block: &crate::directory::BlockRef) -> Option<(Key, Key)> {
-        match (block.first, block.last) {
-            (Some(first), Some(last)) if !block.open => Some((first, last)),
-            _ => BlockAccess::new(&self.shared, block.index).and_then(|a| a.extent()),
         }
     }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::directory::{BlockRef, StreamDir};
 use crate::error::Result;
 use crate::format::block::{BlockHeader, Key, valid_prefix};
-use crate::iterator::{BlockAccess, Frame, FrameIterator};
+use crate::iterator::{BlockAccess, Frame, FrameIterator, block_extent};
 use crate::shared::SharedFile;
 
 /// A run of a stream's blocks with nothing missing between them, written by one write context.
@@ -100,7 +100,7 @@ impl Reader {
             .values()
             .filter(|s| {
                 s.blocks.iter().any(|b| {
-                    self.extent(b)
+                    block_extent(&self.shared, b)
                         .is_some_and(|(f, l)| f.timestamp <= end && l.timestamp >= start)
                 })
             })
@@ -125,7 +125,7 @@ impl Reader {
         let mut runs: Vec<ContiguousSegment> = Vec::new();
         let mut previous: Option<&BlockRef> = None;
         for block in &stream.blocks {
-            let Some((first, last)) = self.extent(block) else {
+            let Some((first, last)) = block_extent(&self.shared, block) else {
                 continue;
             };
             let continues = previous
@@ -264,7 +264,7 @@ impl Reader {
                 summary.frames += block.frames;
                 summary.bytes += block.bytes;
             }
-            if let Some((first, last)) = self.extent(block) {
+            if let Some((first, last)) = block_extent(&self.shared, block) {
                 summary.first_timestamp.get_or_insert(first.timestamp);
                 summary.last_timestamp = Some(last.timestamp);
             }
@@ -274,15 +274,5 @@ impl Reader {
             }
         }
         summary
-    }
-
-    /// First and last keys of a block: from the catalog when finished, live when open.
-    fn extent(&self, block: &BlockRef) -> Option<(Key, Key)> {
-        match (block.first, block.last) {
-            (Some(first), Some(last)) if !block.open => Some((first, last)),
-            _ => BlockAccess::new(&self.shared, block.index)
-                .filter(|a| a.generation() == block.generation)
-                .and_then(|a| a.extent()),
-        }
     }
 }
