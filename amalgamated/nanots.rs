@@ -7633,7 +7633,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::nanots::series::types::{ChunkSummary, Column, Labels, Value, ValueType, WideSum};
+use crate::nanots::series::types::{ChunkSummary, Column, Labels, Value, ValueType};
 use crate::nanots::tql::error::TqlError;
 use crate::nanots::tql::source::{ChunkCursor, SeriesSource, StreamInfo};
 
@@ -7797,45 +7797,8 @@ fn slice_column(values: &Column, start: usize, end: usize) -> Column {
     }
 }
 
-/// The summary storage keeps for a chunk: NaN is ignored by min/max unless every value is NaN.
-pub fn summarize(timestamps: &[i64], values: &Column) -> ChunkSummary {
-    let count = timestamps.len() as u32;
-    let first_timestamp = timestamps.first().copied().unwrap_or(0);
-    let last_timestamp = timestamps.last().copied().unwrap_or(0);
-    let (sum, min, max) = match values {
-        Column::Integer64(v) => (
-            WideSum::Integer(v.iter().map(|&x| x as i128).sum()),
-            Value::Integer64(v.iter().copied().min().unwrap_or(0)),
-            Value::Integer64(v.iter().copied().max().unwrap_or(0)),
-        ),
-        Column::UInteger64(v) => (
-            WideSum::Integer(v.iter().map(|&x| x as i128).sum()),
-            Value::UInteger64(v.iter().copied().min().unwrap_or(0)),
-            Value::UInteger64(v.iter().copied().max().unwrap_or(0)),
-        ),
-        Column::Float64(v) => {
-            let numbers = v.iter().copied().filter(|x| !x.is_nan());
-            let min = numbers
-                .clone()
-                .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.min(x))));
-            let max = numbers.fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
-            (
-                WideSum::Float(v.iter().sum()),
-                Value::Float64(min.unwrap_or(f64::NAN)),
-                Value::Float64(max.unwrap_or(f64::NAN)),
-            )
-        }
-    };
-    ChunkSummary {
-        value_type: values.value_type(),
-        count,
-        first_timestamp,
-        last_timestamp,
-        sum,
-        min,
-        max,
-    }
-}
+/// The summary storage keeps for a chunk (the same function the chunk codec uses).
+pub use crate::nanots::series::chunk::summarize;
 
 impl SeriesSource for MemorySource {
     fn streams(&self) -> Result<Vec<StreamInfo>, TqlError> {
@@ -9535,23 +9498,6 @@ impl Catalog {
         })
     }
 
-    /// Recovery's repairs of one open block: finished with its true extent, or freed.
-    pub fn settle_open_block(
-        &mut self,
-        index: u64,
-        valid: Option<(Key, Key, u64, u64)>,
-    ) -> Result<u64> {
-        match valid {
-            Some((first, last, frames, bytes)) => self.finish_block(&FinishedBlock {
-                index,
-                extent: Some((first, last)),
-                frames,
-                bytes,
-            }),
-            None => self.release_blocks(&[index]),
-        }
-    }
-
     /// Makes sure future generations are above `seen` (a generation found in a block header).
     pub fn ensure_generation_above(&self, seen: u64) -> Result<()> {
         self.conn.execute(
@@ -10166,8 +10112,10 @@ impl Query {
 
     /// The next scalar with the index of its group (see [`Query::labels`]).
     pub fn try_next_scalar(&mut self) -> Result<Option<(usize, Value)>> {
-        let next = self.execution.next_scalar().map_err(query_error);
-        self.remember(next)
+        match self.execution.next_scalar() {
+            Ok(next) => Ok(next),
+            Err(e) => Err(self.record(e)),
+        }
     }
 
     /// The next point with the index of its series (see [`Query::labels`]).
@@ -10196,14 +10144,6 @@ impl Query {
             self.error = Some(Error::Query(error.to_string()));
         }
         error
-    }
-
-    fn remember<T>(&mut self, result: Result<Option<T>>) -> Result<Option<T>> {
-        result.inspect_err(|e| {
-            if self.error.is_none() {
-                self.error = Some(Error::Query(e.to_string()));
-            }
-        })
     }
 
     /// The error that ended the results early, if any.
@@ -11462,7 +11402,7 @@ mod recovery {
 
 use std::collections::HashMap;
 
-use crate::nanots::catalog::{BlockState, Catalog};
+use crate::nanots::catalog::{BlockState, Catalog, FinishedBlock};
 use crate::nanots::error::Result;
 use crate::nanots::format::block::{BLOCK_HEADER_SIZE, BlockHeader, valid_prefix};
 use crate::nanots::shared::SharedFile;
@@ -11553,20 +11493,18 @@ pub fn recover(shared: &SharedFile, catalog: &mut Catalog) -> Result<RecoveryRep
                     storage
                         .sync_range(storage.header.block_offset(index), BLOCK_HEADER_SIZE as u64)?;
                 }
-                match prefix {
-                    Some(p) if p.count > 0 => {
-                        let (Some(first), Some(last)) = (p.first, p.last) else {
-                            continue;
-                        };
-                        let payload = (block_size - p.data_start) as u64;
-                        catalog.settle_open_block(
+                match prefix.and_then(|p| Some((p, p.first.zip(p.last)?))) {
+                    Some((p, extent)) => {
+                        catalog.finish_block(&FinishedBlock {
                             index,
-                            Some((first, last, p.count as u64, payload)),
-                        )?;
+                            extent: Some(extent),
+                            frames: p.count as u64,
+                            bytes: (block_size - p.data_start) as u64,
+                        })?;
                         report.blocks_finished += 1;
                     }
-                    _ => {
-                        catalog.settle_open_block(index, None)?;
+                    None => {
+                        catalog.release_blocks(&[index])?;
                         report.blocks_freed += 1;
                     }
                 }
@@ -12302,7 +12240,6 @@ struct ActiveBlock {
     first: Option<Key>,
     last: Option<Key>,
     payload_bytes: u64,
-    synced_count: usize,
     synced_data_start: usize,
 }
 
@@ -12442,7 +12379,6 @@ impl WriteContext {
         for (offset, len) in ranges {
             self.inner.sync(offset, len)?;
         }
-        block.synced_count = block.count;
         block.synced_data_start = block.data_start;
         self.unsynced_bytes = 0;
         self.last_sync = Instant::now();
@@ -12499,7 +12435,6 @@ impl WriteContext {
             first: None,
             last: None,
             payload_bytes: 0,
-            synced_count: 0,
             synced_data_start: block_size,
         });
         Ok(())
@@ -12554,10 +12489,15 @@ impl WriterInner {
         let prepared = self.write_block_header(&claimed, stream_id, segment_id);
         self.shared.pins.release_claim(claimed.index);
         prepared?;
-        self.sync(
-            storage.header.block_offset(claimed.index),
-            BLOCK_HEADER_SIZE as u64,
-        )?;
+        // A block never used before holds only the zeros of preallocation: there are no old
+        // frames to retire, so its header need not be durable before frames are written (the
+        // first sync of the block covers it).
+        if !claimed.fresh {
+            self.sync(
+                storage.header.block_offset(claimed.index),
+                BLOCK_HEADER_SIZE as u64,
+            )?;
+        }
         storage.publish_catalog_version(claimed.version);
         // Faulting a large block in takes milliseconds: do it beside the writer, not on its path.
         if storage.block_size() >= 1 << 20 {

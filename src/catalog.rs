@@ -603,23 +603,6 @@ impl Catalog {
         })
     }
 
-    /// Recovery's repairs of one open block: finished with its true extent, or freed.
-    pub fn settle_open_block(
-        &mut self,
-        index: u64,
-        valid: Option<(Key, Key, u64, u64)>,
-    ) -> Result<u64> {
-        match valid {
-            Some((first, last, frames, bytes)) => self.finish_block(&FinishedBlock {
-                index,
-                extent: Some((first, last)),
-                frames,
-                bytes,
-            }),
-            None => self.release_blocks(&[index]),
-        }
-    }
-
     /// Makes sure future generations are above `seen` (a generation found in a block header).
     pub fn ensure_generation_above(&self, seen: u64) -> Result<()> {
         self.conn.execute(

@@ -500,8 +500,10 @@ impl Query {
 
     /// The next scalar with the index of its group (see [`Query::labels`]).
     pub fn try_next_scalar(&mut self) -> Result<Option<(usize, Value)>> {
-        let next = self.execution.next_scalar().map_err(query_error);
-        self.remember(next)
+        match self.execution.next_scalar() {
+            Ok(next) => Ok(next),
+            Err(e) => Err(self.record(e)),
+        }
     }
 
     /// The next point with the index of its series (see [`Query::labels`]).
@@ -530,14 +532,6 @@ impl Query {
             self.error = Some(Error::Query(error.to_string()));
         }
         error
-    }
-
-    fn remember<T>(&mut self, result: Result<Option<T>>) -> Result<Option<T>> {
-        result.inspect_err(|e| {
-            if self.error.is_none() {
-                self.error = Some(Error::Query(e.to_string()));
-            }
-        })
     }
 
     /// The error that ended the results early, if any.

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::catalog::{BlockState, Catalog};
+use crate::catalog::{BlockState, Catalog, FinishedBlock};
 use crate::error::Result;
 use crate::format::block::{BLOCK_HEADER_SIZE, BlockHeader, valid_prefix};
 use crate::shared::SharedFile;
@@ -95,20 +95,18 @@ pub fn recover(shared: &SharedFile, catalog: &mut Catalog) -> Result<RecoveryRep
                     storage
                         .sync_range(storage.header.block_offset(index), BLOCK_HEADER_SIZE as u64)?;
                 }
-                match prefix {
-                    Some(p) if p.count > 0 => {
-                        let (Some(first), Some(last)) = (p.first, p.last) else {
-                            continue;
-                        };
-                        let payload = (block_size - p.data_start) as u64;
-                        catalog.settle_open_block(
+                match prefix.and_then(|p| Some((p, p.first.zip(p.last)?))) {
+                    Some((p, extent)) => {
+                        catalog.finish_block(&FinishedBlock {
                             index,
-                            Some((first, last, p.count as u64, payload)),
-                        )?;
+                            extent: Some(extent),
+                            frames: p.count as u64,
+                            bytes: (block_size - p.data_start) as u64,
+                        })?;
                         report.blocks_finished += 1;
                     }
-                    _ => {
-                        catalog.settle_open_block(index, None)?;
+                    None => {
+                        catalog.release_blocks(&[index])?;
                         report.blocks_freed += 1;
                     }
                 }

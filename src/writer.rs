@@ -183,7 +183,6 @@ struct ActiveBlock {
     first: Option<Key>,
     last: Option<Key>,
     payload_bytes: u64,
-    synced_count: usize,
     synced_data_start: usize,
 }
 
@@ -323,7 +322,6 @@ impl WriteContext {
         for (offset, len) in ranges {
             self.inner.sync(offset, len)?;
         }
-        block.synced_count = block.count;
         block.synced_data_start = block.data_start;
         self.unsynced_bytes = 0;
         self.last_sync = Instant::now();
@@ -380,7 +378,6 @@ impl WriteContext {
             first: None,
             last: None,
             payload_bytes: 0,
-            synced_count: 0,
             synced_data_start: block_size,
         });
         Ok(())
@@ -435,10 +432,15 @@ impl WriterInner {
         let prepared = self.write_block_header(&claimed, stream_id, segment_id);
         self.shared.pins.release_claim(claimed.index);
         prepared?;
-        self.sync(
-            storage.header.block_offset(claimed.index),
-            BLOCK_HEADER_SIZE as u64,
-        )?;
+        // A block never used before holds only the zeros of preallocation: there are no old
+        // frames to retire, so its header need not be durable before frames are written (the
+        // first sync of the block covers it).
+        if !claimed.fresh {
+            self.sync(
+                storage.header.block_offset(claimed.index),
+                BLOCK_HEADER_SIZE as u64,
+            )?;
+        }
         storage.publish_catalog_version(claimed.version);
         // Faulting a large block in takes milliseconds: do it beside the writer, not on its path.
         if storage.block_size() >= 1 << 20 {

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::series::types::{ChunkSummary, Column, Labels, Value, ValueType, WideSum};
+use crate::series::types::{ChunkSummary, Column, Labels, Value, ValueType};
 use crate::tql::error::TqlError;
 use crate::tql::source::{ChunkCursor, SeriesSource, StreamInfo};
 
@@ -172,45 +172,8 @@ fn slice_column(values: &Column, start: usize, end: usize) -> Column {
     }
 }
 
-/// The summary storage keeps for a chunk: NaN is ignored by min/max unless every value is NaN.
-pub fn summarize(timestamps: &[i64], values: &Column) -> ChunkSummary {
-    let count = timestamps.len() as u32;
-    let first_timestamp = timestamps.first().copied().unwrap_or(0);
-    let last_timestamp = timestamps.last().copied().unwrap_or(0);
-    let (sum, min, max) = match values {
-        Column::Integer64(v) => (
-            WideSum::Integer(v.iter().map(|&x| x as i128).sum()),
-            Value::Integer64(v.iter().copied().min().unwrap_or(0)),
-            Value::Integer64(v.iter().copied().max().unwrap_or(0)),
-        ),
-        Column::UInteger64(v) => (
-            WideSum::Integer(v.iter().map(|&x| x as i128).sum()),
-            Value::UInteger64(v.iter().copied().min().unwrap_or(0)),
-            Value::UInteger64(v.iter().copied().max().unwrap_or(0)),
-        ),
-        Column::Float64(v) => {
-            let numbers = v.iter().copied().filter(|x| !x.is_nan());
-            let min = numbers
-                .clone()
-                .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.min(x))));
-            let max = numbers.fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
-            (
-                WideSum::Float(v.iter().sum()),
-                Value::Float64(min.unwrap_or(f64::NAN)),
-                Value::Float64(max.unwrap_or(f64::NAN)),
-            )
-        }
-    };
-    ChunkSummary {
-        value_type: values.value_type(),
-        count,
-        first_timestamp,
-        last_timestamp,
-        sum,
-        min,
-        max,
-    }
-}
+/// The summary storage keeps for a chunk (the same function the chunk codec uses).
+pub use crate::series::chunk::summarize;
 
 impl SeriesSource for MemorySource {
     fn streams(&self) -> Result<Vec<StreamInfo>, TqlError> {
