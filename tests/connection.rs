@@ -294,3 +294,14 @@ fn inserters_in_threads_while_queries_run() {
     }
     assert_eq!(groups, 4);
 }
+
+#[test]
+fn a_frame_file_is_not_mistaken_for_a_database() {
+    let dir = TempDir::new("notadb");
+    std::fs::create_dir_all(dir.file("db")).unwrap();
+    nanots::allocate(dir.file("db").join("data.nts"), 64 * 1024, 2).unwrap();
+    let err = Connection::new(dir.file("db"))
+        .err()
+        .expect("a frame file has no time unit");
+    assert!(matches!(err, Error::Schema(_)), "{err}");
+}
